@@ -1,0 +1,180 @@
+"""Music analysis: tempo, beats, onset envelope, and per-pose-frame features for the generator.
+
+Everything is computed from one power spectrogram at a 10 ms hop. Features are then pooled to
+the pose frame rate: pose frame k sees the audio in [k / MODEL_FPS, (k + 1) / MODEL_FPS), the
+same 0.1 s chunk that the paper's raw-waveform encoder sees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .audio import MODEL_FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
+
+FEATURE_RATE = 100  # analysis frames per second (10 ms hop)
+HOP_LENGTH = SAMPLE_RATE // FEATURE_RATE  # 160 samples between analysis frames
+SUBFRAMES = SAMPLES_PER_FRAME // HOP_LENGTH  # 10 analysis frames pooled into one pose frame
+N_FFT = 1024  # 64 ms window at 16 kHz
+N_MELS = 32  # mel bands of the "mel" feature
+FMAX = 8_000.0  # Hz; nothing above Nyquist of 16 kHz
+TEMPO_RANGE_BPM = (60.0, 200.0)  # beats outside this are octave errors for dance music
+
+# Size of each named per-frame feature block; a GeneratorConfig lists the blocks it uses.
+FEATURE_SIZES: dict[str, int] = {
+    "mel": N_MELS,  # log-mel energy, mean over the frame, standardised per song
+    "onset": 2,  # onset strength, mean and max over the frame, standardised per song
+    "chroma": 12,  # pitch-class energy, mean over the frame
+    "beat": 2,  # sin and cos of the phase within the current beat (beat tracker)
+    "pulse": 1,  # predominant local pulse (PLP), max over the frame, standardised
+}
+
+
+@dataclass(frozen=True)
+class MusicAnalysis:
+    """What the music analysis found in a span.
+
+    Attributes:
+        tempo_bpm: the global tempo estimate.
+        beat_times: beat times in seconds from the start of the span, shape (n_beats,).
+        onset_envelope: onset strength at FEATURE_RATE, shape (n_analysis_frames,).
+        mel_db: log-mel spectrogram at FEATURE_RATE, shape (N_MELS, n_analysis_frames).
+        chroma: chroma at FEATURE_RATE, shape (12, n_analysis_frames).
+    """
+
+    tempo_bpm: float
+    beat_times: np.ndarray
+    onset_envelope: np.ndarray
+    mel_db: np.ndarray
+    chroma: np.ndarray
+
+    @property
+    def feature_rate(self) -> int:
+        return FEATURE_RATE
+
+
+def analyse(samples: np.ndarray) -> MusicAnalysis:
+    """Tempo, beats, onsets, mel and chroma of mono float32 samples at SAMPLE_RATE."""
+    import librosa
+
+    samples = np.asarray(samples, dtype=np.float32)
+    power = (
+        np.abs(librosa.stft(samples, n_fft=N_FFT, hop_length=HOP_LENGTH, center=True)) ** 2
+    ).astype(np.float32)
+    mel = librosa.feature.melspectrogram(
+        S=power, sr=SAMPLE_RATE, n_mels=N_MELS, fmax=FMAX, htk=False
+    )
+    mel_db = librosa.power_to_db(mel, ref=np.max, top_db=80.0).astype(np.float32)
+    onset = librosa.onset.onset_strength(S=mel_db, sr=SAMPLE_RATE, hop_length=HOP_LENGTH)
+    chroma = librosa.feature.chroma_stft(S=power, sr=SAMPLE_RATE, n_fft=N_FFT).astype(np.float32)
+    tempo, beats = librosa.beat.beat_track(
+        onset_envelope=onset, sr=SAMPLE_RATE, hop_length=HOP_LENGTH, units="time", trim=False
+    )
+    return MusicAnalysis(
+        tempo_bpm=float(np.atleast_1d(tempo)[0]),
+        beat_times=np.asarray(beats, dtype=np.float64),
+        onset_envelope=onset.astype(np.float32),
+        mel_db=mel_db,
+        chroma=chroma,
+    )
+
+
+def n_pose_frames(duration_s: float, fps: float = MODEL_FPS) -> int:
+    """Pose frames at fps from time 0 up to and including the first frame at or past duration_s."""
+    return int(np.ceil(duration_s * fps - 1e-6)) + 1
+
+
+def _pool(x: np.ndarray, n_frames: int, how: str) -> np.ndarray:
+    """Pool analysis frames (channels, n) into pose frames (n_frames, channels)."""
+    want = n_frames * SUBFRAMES
+    if x.shape[1] < want:
+        x = np.pad(x, ((0, 0), (0, want - x.shape[1])), mode="edge")
+    blocks = x[:, :want].reshape(x.shape[0], n_frames, SUBFRAMES)
+    pooled = blocks.max(axis=2) if how == "max" else blocks.mean(axis=2)
+    return pooled.T
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """Zero mean, unit variance per column over the song (removes loudness and mix level)."""
+    return (x - x.mean(axis=0, keepdims=True)) / (x.std(axis=0, keepdims=True) + 1e-5)
+
+
+def beat_phase(beat_times: np.ndarray, times_s: np.ndarray) -> np.ndarray:
+    """Phase in [0, 1) within the current beat at each time; extrapolated past the ends."""
+    beats = np.asarray(beat_times, dtype=np.float64)
+    if beats.size < 2:
+        return np.zeros_like(times_s, dtype=np.float64)
+    period = float(np.median(np.diff(beats)))
+    # Extend the grid one period past both ends so every time has a beat before and after it.
+    n_before = int(np.ceil(max(beats[0] - times_s.min(), 0) / period)) + 1
+    n_after = int(np.ceil(max(times_s.max() - beats[-1], 0) / period)) + 1
+    grid = np.concatenate(
+        [
+            beats[0] - period * np.arange(n_before, 0, -1),
+            beats,
+            beats[-1] + period * np.arange(1, n_after + 1),
+        ]
+    )
+    idx = np.clip(np.searchsorted(grid, times_s, side="right") - 1, 0, grid.size - 2)
+    return (times_s - grid[idx]) / (grid[idx + 1] - grid[idx])
+
+
+def frame_features(
+    samples: np.ndarray,
+    names: Sequence[str],
+    n_frames: int,
+    analysis: MusicAnalysis | None = None,
+) -> np.ndarray:
+    """Per-pose-frame audio features, shape (n_frames, sum of FEATURE_SIZES[name]), float32.
+
+    Args:
+        samples: mono float32 at SAMPLE_RATE.
+        names: which feature blocks, in order (keys of FEATURE_SIZES).
+        n_frames: pose frames to produce; frame k covers audio [k, k + 1) / MODEL_FPS.
+        analysis: a precomputed analyse(samples), to avoid doing it twice.
+    """
+    unknown = [n for n in names if n not in FEATURE_SIZES]
+    if unknown:
+        raise ValueError(f"unknown audio features {unknown}; known: {sorted(FEATURE_SIZES)}")
+    analysis = analysis if analysis is not None else analyse(samples)
+    blocks = []
+    for name in names:
+        if name == "mel":
+            blocks.append(_standardise(_pool(analysis.mel_db, n_frames, "mean")))
+        elif name == "onset":
+            env = analysis.onset_envelope[None, :]
+            pooled = np.concatenate(
+                [_pool(env, n_frames, "mean"), _pool(env, n_frames, "max")], axis=1
+            )
+            blocks.append(_standardise(pooled))
+        elif name == "chroma":
+            blocks.append(_pool(analysis.chroma, n_frames, "mean"))
+        elif name == "beat":
+            times = (np.arange(n_frames) + 0.5) / MODEL_FPS
+            phase = 2 * np.pi * beat_phase(analysis.beat_times, times)
+            blocks.append(np.stack([np.sin(phase), np.cos(phase)], axis=1))
+        elif name == "pulse":
+            import librosa
+
+            pulse = librosa.beat.plp(
+                onset_envelope=analysis.onset_envelope,
+                sr=SAMPLE_RATE,
+                hop_length=HOP_LENGTH,
+                tempo_min=TEMPO_RANGE_BPM[0],
+                tempo_max=TEMPO_RANGE_BPM[1],
+            )
+            blocks.append(_standardise(_pool(pulse[None, :], n_frames, "max")))
+    out = np.concatenate(blocks, axis=1).astype(np.float32)
+    assert out.shape == (n_frames, sum(FEATURE_SIZES[n] for n in names))
+    return out
+
+
+def raw_frames(samples: np.ndarray, n_frames: int) -> np.ndarray:
+    """The paper's raw-waveform input: (n_frames, SAMPLES_PER_FRAME), zero-padded at the end."""
+    want = n_frames * SAMPLES_PER_FRAME
+    samples = np.asarray(samples, dtype=np.float32)[:want]
+    if samples.size < want:
+        samples = np.pad(samples, (0, want - samples.size))
+    return samples.reshape(n_frames, SAMPLES_PER_FRAME)

@@ -1,0 +1,193 @@
+"""Song in, dance out: decode, analyse, run the generator over windows, return a `Dance`.
+
+A song of any length is cut into windows of the length the model was trained on. Neighbouring
+windows overlap by OVERLAP_FRACTION and are cross-faded; they see the same audio and the same
+slice of one seeded noise sequence, so they agree where they meet and the seam does not show.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .analysis import MusicAnalysis, analyse, frame_features, n_pose_frames, raw_frames
+from .audio import DEFAULT_MAX_SECONDS, Song, load_song
+from .errors import InputError
+from .model import Generator
+from .motion import VIDEO_FPS, blend_windows, resample, window_starts
+
+log = logging.getLogger(__name__)
+
+OVERLAP_FRACTION = 0.4  # of a window shared with each neighbour and cross-faded
+WINDOWS_PER_BATCH = 32  # windows run through the network at once
+MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class Dance:
+    """A generated dance and what it was made from.
+
+    Attributes:
+        keypoints: (frames, 18, 2) normalised poses at `fps` (the model's rate), frame k at
+            k / fps seconds after `start_s`.
+        fps: frame rate of `keypoints`.
+        seed: the noise seed; the same song, seed and settings give the same keypoints.
+        song: the audio file.
+        start_s: where the dance starts in the song, in seconds.
+        duration_s: length of the dance in seconds.
+        tempo_bpm: the song's tempo estimate over the span.
+        beat_times: music beats in seconds from `start_s`, shape (n_beats,).
+        timings: seconds spent per stage ("decode", "analysis", "model").
+    """
+
+    keypoints: np.ndarray
+    fps: int
+    seed: int
+    song: Path
+    start_s: float
+    duration_s: float
+    tempo_bpm: float
+    beat_times: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def video_frames(self, fps: int = VIDEO_FPS) -> int:
+        """Number of frames a video of this dance has at fps."""
+        return max(1, int(round(self.duration_s * fps)))
+
+    def at_fps(self, fps: int = VIDEO_FPS) -> np.ndarray:
+        """The keypoints resampled to fps: (video_frames(fps), 18, 2), cubic interpolation."""
+        return resample(self.keypoints, self.fps, fps, self.video_frames(fps))
+
+
+def check_seed(seed: object) -> int:
+    """Return seed as an int in [0, 2**63 - 1].
+
+    Raises:
+        InputError: it is not a whole number in that range (NaN, 1.5, "abc", -1).
+    """
+    if isinstance(seed, bool):
+        raise InputError(f"seed must be a whole number, got {seed!r}")
+    try:
+        value = float(seed) if not isinstance(seed, int) else seed
+    except (TypeError, ValueError):
+        raise InputError(f"seed must be a whole number, got {seed!r}") from None
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise InputError(f"seed must be a whole number, got {seed!r}")
+        value = int(value)
+    if not 0 <= value <= MAX_SEED:
+        raise InputError(f"seed must be between 0 and {MAX_SEED}, got {value}")
+    return value
+
+
+def audio_input(model: Generator, song: Song, analysis: MusicAnalysis, n_frames: int) -> np.ndarray:
+    """What the model's front end eats for a song: (n_frames, config.audio_input_size)."""
+    if model.config.frontend == "raw":
+        return raw_frames(song.samples, n_frames)
+    return frame_features(song.samples, model.config.features, n_frames, analysis)
+
+
+@torch.no_grad()
+def run_model(
+    model: Generator,
+    audio: np.ndarray,
+    seed: int,
+    *,
+    progress: bool = False,
+) -> np.ndarray:
+    """Run the generator over a whole song in cross-faded windows.
+
+    Args:
+        model: the generator, in eval mode.
+        audio: (frames, audio_input_size) for the whole song.
+        seed: seeds the one noise sequence that all windows slice.
+        progress: show a tqdm bar over batches of windows.
+
+    Returns:
+        (frames, 18, 2) normalised poses.
+    """
+    n_frames = audio.shape[0]
+    window = model.config.window_frames
+    overlap = int(round(window * OVERLAP_FRACTION))
+    starts = window_starts(n_frames, window, overlap)
+    length = min(window, n_frames)
+    noise = model.sample_noise(1, n_frames, torch.Generator().manual_seed(seed))[0]
+    audio_t = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
+    device = next(model.parameters()).device
+    outputs = []
+    batches = range(0, len(starts), WINDOWS_PER_BATCH)
+    for b in tqdm(batches, desc="Dancing", unit="batch", disable=not progress, leave=False):
+        chunk = starts[b : b + WINDOWS_PER_BATCH]
+        a = torch.stack([audio_t[s : s + length] for s in chunk]).to(device)
+        z = torch.stack([noise[s : s + length] for s in chunk]).to(device)
+        outputs.append(model(a, z).float().cpu().numpy())
+    return blend_windows(np.concatenate(outputs), starts, n_frames, overlap)
+
+
+def generate(
+    model: Generator,
+    song: str | Path | Song,
+    *,
+    seed: int = 0,
+    start: float = 0.0,
+    seconds: float | None = None,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    progress: bool = False,
+) -> Dance:
+    """Make a dance for a span of a song.
+
+    Args:
+        model: a generator from `load_model`.
+        song: an audio file, or a `Song` already decoded with `load_song`.
+        seed: the noise seed (0 to 2**63 - 1). The same seed gives the same dance.
+        start: where the dance starts in the song, in seconds (ignored for a `Song`).
+        seconds: how long; None takes the rest of the song (ignored for a `Song`).
+        max_seconds: the longest span accepted.
+        progress: show progress bars.
+
+    Raises:
+        InputError, AudioError, SongTooLongError: see `load_song`; InputError for a bad seed.
+    """
+    seed = check_seed(seed)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if not isinstance(song, Song):
+        song = load_song(song, start=start, seconds=seconds, max_seconds=max_seconds)
+    timings["decode"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    analysis = analyse(song.samples)
+    n_frames = n_pose_frames(song.duration_s, model.config.fps)
+    audio = audio_input(model, song, analysis, n_frames)
+    timings["analysis"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    keypoints = run_model(model, audio, seed, progress=progress)
+    timings["model"] = time.perf_counter() - t0
+    log.info(
+        "%s: %.1f s from %.1f s, seed %d, tempo %.1f BPM, %d beats",
+        song.path.name,
+        song.duration_s,
+        song.start_s,
+        seed,
+        analysis.tempo_bpm,
+        analysis.beat_times.size,
+    )
+    return Dance(
+        keypoints=keypoints,
+        fps=model.config.fps,
+        seed=seed,
+        song=song.path,
+        start_s=song.start_s,
+        duration_s=song.duration_s,
+        tempo_bpm=analysis.tempo_bpm,
+        beat_times=analysis.beat_times[analysis.beat_times <= song.duration_s],
+        timings=timings,
+    )
