@@ -152,6 +152,34 @@ class ResidualBlock(nn.Module):
         return h + self.f(h)
 
 
+class MusicEncoder(nn.Module):
+    """Audio encoder, bidirectional GRU and projection: (B, T, audio) -> (B, T, code).
+
+    The generator uses one; the sequence discriminator in train/ builds its own with separate
+    weights, as in the paper.
+    """
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__()
+        code = config.audio_code_size
+        if config.frontend == "raw":
+            self.audio_encoder: nn.Module = RawAudioEncoder(code)
+        else:
+            self.audio_encoder = FeatureAudioEncoder(config.audio_input_size, code)
+        self.rnn = nn.GRU(
+            code,
+            config.rnn_hidden,
+            num_layers=config.rnn_layers,
+            batch_first=True,
+            bidirectional=True,
+        )
+        self.proj = nn.Linear(2 * config.rnn_hidden, code)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        music, _ = self.rnn(self.audio_encoder(audio))
+        return self.proj(music)
+
+
 class Generator(nn.Module):
     """Music (and noise) to poses: (B, T, audio) x (B, T, noise) -> (B, T, 18, 2) in [-1, 1]."""
 
@@ -159,18 +187,7 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config
         code = config.audio_code_size
-        if config.frontend == "raw":
-            self.audio_encoder: nn.Module = RawAudioEncoder(code)
-        else:
-            self.audio_encoder = FeatureAudioEncoder(config.audio_input_size, code)
-        self.music_rnn = nn.GRU(
-            code,
-            config.rnn_hidden,
-            num_layers=config.rnn_layers,
-            batch_first=True,
-            bidirectional=True,
-        )
-        self.music_proj = nn.Linear(2 * config.rnn_hidden, code)
+        self.music = MusicEncoder(config)
         self.noise_rnn = nn.GRU(config.noise_size, config.noise_size, batch_first=True)
         self.decoder_in = nn.Linear(code + config.noise_size, config.decoder_width)
         self.blocks = nn.Sequential(
@@ -188,12 +205,6 @@ class Generator(nn.Module):
             self.config.noise_std
         )
 
-    def encode_music(self, audio: torch.Tensor) -> torch.Tensor:
-        """(B, T, audio) -> music features (B, T, code) after the BiGRU and projection."""
-        code = self.audio_encoder(audio)
-        music, _ = self.music_rnn(code)
-        return self.music_proj(music)
-
     def forward(self, audio: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """Poses for audio and noise.
 
@@ -207,7 +218,7 @@ class Generator(nn.Module):
         batch, frames = audio.shape[:2]
         if noise.shape[:2] != (batch, frames):
             raise ValueError(f"noise {tuple(noise.shape)} does not match audio {audio.shape[:2]}")
-        music = self.encode_music(audio)
+        music = self.music(audio)
         noise_features, _ = self.noise_rnn(noise)
         h = torch.cat([music, torch.tanh(noise_features)], dim=-1)
         h = self.decoder_in(h.reshape(batch * frames, -1))
