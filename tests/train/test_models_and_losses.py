@@ -1,0 +1,156 @@
+"""Discriminators, ST-GCN and every loss term: shapes, finiteness and a backward pass."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dance.model import Generator
+from train import losses
+from train.config import PRESETS
+from train.discriminators import FrameDiscriminator, SequenceDiscriminator
+from train.stgcn import STGCN, STGCNConfig, load_stgcn, save_stgcn, spatial_adjacency
+
+TINY = PRESETS["tiny"].generator
+SMALL_STGCN = STGCNConfig(channels=(8, 8, 16), strides=(1, 2, 1), n_classes=3)
+
+
+def poses(batch: int = 3, frames: int = 20, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(batch, frames, 18, 2, generator=g) - 0.5).requires_grad_(True)
+
+
+def audio(batch: int = 3, frames: int = 20) -> torch.Tensor:
+    return torch.randn(batch, frames, TINY.audio_input_size)
+
+
+def grads_flow(module: torch.nn.Module) -> bool:
+    return any(p.grad is not None and p.grad.abs().sum() > 0 for p in module.parameters())
+
+
+@pytest.mark.parametrize("frames", [20, 50])
+def test_frame_discriminator_scores_overlapping_windows(frames: int) -> None:
+    d = FrameDiscriminator(width=0.125)
+    x = poses(frames=frames)
+    out = d(x)
+    assert out.shape == (3, (frames - 5) // 3 + 1)  # 16 windows for the paper's 50 frames
+    out.sum().backward()
+    assert grads_flow(d) and x.grad is not None
+
+
+def test_paper_discriminator_sizes() -> None:
+    paper = PRESETS["paper"]
+    n_frame = sum(p.numel() for p in FrameDiscriminator(1.0).parameters())
+    n_seq = sum(p.numel() for p in SequenceDiscriminator(paper.generator, 1.0).parameters())
+    assert n_frame == pytest.approx(1.55e6, rel=0.01)  # paper.md: about 1.55 M
+    assert n_seq == pytest.approx(3.79e6, rel=0.01)  # paper.md: about 3.79 M
+
+
+@pytest.mark.parametrize("fusion", ["additive", "interaction"])
+def test_sequence_discriminator(fusion: str) -> None:
+    d = SequenceDiscriminator(TINY, width=0.125, fusion=fusion)
+    x, a = poses(), audio()
+    out = d(x, a)
+    assert out.shape == (3,)
+    out.sum().backward()
+    assert grads_flow(d.music) and grads_flow(d.hcn)
+    feats = d.pose_features(x.detach())
+    assert len(feats) == 6 and all(f.shape[0] == 3 for f in feats)
+
+
+def test_interaction_fusion_can_score_music_pose_agreement() -> None:
+    """Additive fusion is f(audio) + g(pose): swapping music between two clips cannot change
+    the sum of their scores. Interaction fusion can."""
+    torch.manual_seed(0)
+    x, a = poses(batch=2), audio(batch=2)
+    for fusion, can in [("additive", False), ("interaction", True)]:
+        d = SequenceDiscriminator(TINY, width=0.125, fusion=fusion).eval()
+        matched = d(x, a).sum()
+        swapped = d(x, a.flip(0)).sum()
+        assert (abs(matched - swapped).item() > 1e-4) == can, fusion
+
+
+def test_every_generator_loss_term_backpropagates() -> None:
+    torch.manual_seed(0)
+    g = Generator(TINY)
+    frame_d = FrameDiscriminator(0.125)
+    seq_d = SequenceDiscriminator(TINY, 0.125, "interaction")
+    stgcn = STGCN(SMALL_STGCN).eval()
+    a, real = audio(), poses().detach()
+    fake = g(a, g.sample_noise(3, 20))
+    terms = {
+        "adv_frame": losses.bce_real(frame_d(fake)),
+        "adv_seq": losses.bce_real(seq_d(fake, a)),
+        "feature_matching": losses.feature_matching(
+            seq_d.pose_features(fake), seq_d.pose_features(real)
+        ),
+        "l1": losses.pose_l1(fake, real),
+        "perceptual": losses.perceptual(stgcn, fake, real, (20.0, 5.0, 1.0)),
+    }
+    for name, term in terms.items():
+        assert term.ndim == 0 and torch.isfinite(term), name
+        g.zero_grad()
+        term.backward(retain_graph=True)
+        assert grads_flow(g), f"{name} does not reach the generator"
+    assert terms["l1"].item() > 0
+    with pytest.raises(ValueError, match="block weights"):
+        losses.perceptual(stgcn, fake, real, (1.0,))
+
+
+def test_discriminator_losses_and_gradient_penalty() -> None:
+    torch.manual_seed(0)
+    d = SequenceDiscriminator(TINY, 0.125, "interaction")
+    real, fake, a = poses().detach(), poses(seed=1).detach(), audio()
+    gp = losses.gradient_penalty(d, real, fake, a)
+    assert gp.ndim == 0 and torch.isfinite(gp) and gp.item() >= 0
+    loss = losses.bce_real(d(real, a)) + losses.bce_fake(d(fake, a)) + gp
+    loss.backward()
+    assert grads_flow(d)
+    # BCE on logits matches the paper's sigmoid + BCE.
+    logits = torch.tensor([-2.0, 0.0, 3.0])
+    expected = -torch.log(torch.sigmoid(logits)).mean()
+    assert losses.bce_real(logits).item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_stgcn_graph_and_features(tmp_path: Path) -> None:
+    adj = spatial_adjacency()
+    assert adj.shape == (3, 18, 18)
+    # Every joint's incoming weights over the three partitions sum to one (column-normalised).
+    np.testing.assert_allclose(adj.sum(axis=(0, 1)), 1.0, atol=1e-6)
+    model = STGCN(SMALL_STGCN)
+    feats = model.features(poses(batch=2, frames=50).detach())
+    assert [f.shape for f in feats] == [(2, 8, 50, 18), (2, 8, 25, 18), (2, 16, 25, 18)]
+    assert model(poses(batch=2, frames=50).detach()).shape == (2, 3)
+    path = save_stgcn(model.eval(), tmp_path / "stgcn.safetensors", {"heldout_accuracy": 0.5})
+    loaded = load_stgcn(path)
+    x = poses(batch=2, frames=50).detach()
+    torch.testing.assert_close(loaded(x), model(x))
+    assert loaded.meta["heldout_accuracy"] == 0.5
+    assert not any(p.requires_grad for p in loaded.parameters())  # frozen for the loss
+
+
+def test_pretrain_stgcn_learns_to_tell_dances_apart() -> None:
+    from dance.datasets import Clip
+    from train.pretrain_stgcn import pretrain
+
+    rng = np.random.default_rng(0)
+    t = np.arange(300) / 10
+    clips = []
+    for k in range(3):  # three "dances": different joints move at different rates
+        p = np.zeros((300, 18, 2), np.float32) + rng.normal(0, 0.01, (300, 18, 2))
+        p[:, 4 + 3 * k, 1] += 0.3 * np.sin(2 * np.pi * (0.5 + k) * t)
+        clips.append(Clip(f"d{k}", "test", "", "train", p.astype(np.float32), 10, None))
+    model, record = pretrain(clips, SMALL_STGCN, steps=60, batch_size=16, progress=False)
+    assert record["heldout_accuracy"] > record["chance"] + 0.3
+    assert model.config.n_classes == 3
+
+
+def test_d_rnn_layers_option_builds_a_smaller_music_branch() -> None:
+    cfg = dataclasses.replace(TINY, rnn_layers=2)
+    one = SequenceDiscriminator(dataclasses.replace(cfg, rnn_layers=1), 0.125)
+    two = SequenceDiscriminator(cfg, 0.125)
+    assert one.music.rnn.num_layers == 1 and two.music.rnn.num_layers == 2

@@ -1,0 +1,1 @@
+"""train: reproduce the paper's GAN training on real dance and export the shipped generator."""

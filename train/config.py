@@ -1,0 +1,167 @@
+"""Training configuration: one typed dataclass and named presets.
+
+`paper` reproduces the paper's sizes and hyperparameters (meant for a GPU); `cpu` is a smaller
+model that trains a shippable generator in about 90 minutes on a 2-core CPU; `tiny` is for
+tests. Every loss term has its own weight, so ablations are a config change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from dance.model import GeneratorConfig
+
+FEATURES = ("mel", "onset", "chroma")  # the librosa front end's per-frame feature blocks
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Weights of the generator and discriminator loss terms; 0 switches a term off.
+
+    Attributes:
+        adv_frame: adversarial loss from the local (frame-window) discriminator.
+        adv_seq: adversarial loss from the audio-conditioned sequence discriminator.
+        feature_matching: L1 between the sequence discriminator's pose features of real and
+            generated dances.
+        l1: L1 between generated and real poses (the paper uses 200).
+        perceptual: the ST-GCN pose perceptual loss (needs a pretrained ST-GCN).
+        gradient_penalty: the penalty on the sequence discriminator's gradient norm.
+        mismatch: the sequence discriminator also learns to reject real dances paired with
+            another window's music (a matching-aware discriminator; not in the paper).
+    """
+
+    adv_frame: float = 1.0
+    adv_seq: float = 1.0
+    feature_matching: float = 1.0
+    l1: float = 200.0
+    perceptual: float = 1.0
+    gradient_penalty: float = 1.0
+    mismatch: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on; saved in every training checkpoint.
+
+    Attributes:
+        generator: the generator's architecture (shared with inference).
+        losses: loss weights.
+        d_width: width multiplier of both HCN discriminators (1.0 = the paper's).
+        d_rnn_layers: GRU layers of the sequence discriminator's music encoder (None: as
+            many as the generator's, the paper's choice).
+        seq_fusion: how the sequence discriminator joins music and pose: "additive" is the
+            paper's (it cannot judge whether they match); "interaction" adds their product
+            and a hidden layer so that it can.
+        stgcn_checkpoint: the pretrained ST-GCN for the perceptual loss (train.pretrain_stgcn).
+        stgcn_block_weights: weight of each ST-GCN block's features (the paper's 20, 5, 1...).
+        batch_size: windows per step per process.
+        lr_g, lr_frame_d, lr_seq_d: Adam learning rates.
+        epochs: passes over the training windows.
+        max_minutes: stop (and save) after this much wall time; None for no limit.
+        window_stride: frames between the starts of training windows.
+        mirror: mirror half of the windows left-right (a dance mirrored fits the same music).
+        seed: seeds initialisation, data order and noise.
+        log_every, checkpoint_every: in optimiser steps.
+        val_every, render_every: in epochs.
+        val_seconds: length of the validation dances generated for the metrics.
+    """
+
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    losses: LossWeights = field(default_factory=LossWeights)
+    d_width: float = 1.0
+    d_rnn_layers: int | None = None
+    seq_fusion: str = "additive"
+    stgcn_checkpoint: str | None = "checkpoints/stgcn.safetensors"
+    stgcn_block_weights: tuple[float, ...] = (20.0, 5.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
+    batch_size: int = 16
+    lr_g: float = 3e-4
+    lr_frame_d: float = 3e-4
+    lr_seq_d: float = 5e-4
+    epochs: int = 400
+    max_minutes: float | None = None
+    window_stride: int = 5
+    mirror: bool = False
+    seed: int = 0
+    log_every: int = 10
+    checkpoint_every: int = 200
+    val_every: int = 5
+    render_every: int = 25
+    val_seconds: float = 30.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        data = dict(data)
+        data["generator"] = GeneratorConfig.from_dict(data["generator"])
+        data["losses"] = LossWeights(**data["losses"])
+        data["stgcn_block_weights"] = tuple(data["stgcn_block_weights"])
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+PRESETS: dict[str, TrainConfig] = {
+    # The paper's generator (about 9 M parameters), discriminators, losses and optimiser.
+    "paper": TrainConfig(stgcn_checkpoint="checkpoints/stgcn-paper.safetensors"),
+    # Small enough to train well in about 90 minutes on 2 CPU cores.
+    "cpu": TrainConfig(
+        generator=GeneratorConfig(
+            frontend="features",
+            features=FEATURES,
+            audio_code_size=128,
+            rnn_hidden=128,
+            decoder_width=512,
+            decoder_blocks=3,
+            window_frames=50,
+        ),
+        losses=LossWeights(mismatch=1.0),
+        d_width=0.5,
+        d_rnn_layers=1,
+        seq_fusion="interaction",
+        stgcn_checkpoint="checkpoints/stgcn.safetensors",
+        stgcn_block_weights=(20.0, 5.0, 1.0, 1.0),
+        batch_size=16,
+        epochs=400,
+        max_minutes=85.0,
+        mirror=True,
+        log_every=20,
+        checkpoint_every=100,
+        val_every=2,
+        render_every=10,
+    ),
+    # A few seconds per step on any machine: for tests.
+    "tiny": TrainConfig(
+        generator=GeneratorConfig(
+            frontend="features",
+            features=FEATURES,
+            audio_code_size=16,
+            rnn_hidden=16,
+            rnn_layers=1,
+            decoder_width=32,
+            decoder_blocks=1,
+            window_frames=20,
+        ),
+        losses=LossWeights(mismatch=1.0, perceptual=0.0),
+        d_width=0.125,
+        seq_fusion="interaction",
+        stgcn_checkpoint=None,
+        stgcn_block_weights=(1.0, 1.0),
+        batch_size=4,
+        epochs=2,
+        window_stride=10,
+        log_every=1,
+        checkpoint_every=2,
+        val_every=1,
+        render_every=0,
+        val_seconds=4.0,
+    ),
+}
+
+
+def preset(name: str, **overrides: Any) -> TrainConfig:
+    """A preset with fields replaced, e.g. preset("cpu", epochs=10)."""
+    if name not in PRESETS:
+        raise KeyError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+    return replace(PRESETS[name], **overrides)

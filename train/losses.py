@@ -1,0 +1,68 @@
+"""Loss terms of the paper's GAN, each a small function so that ablations can drop any of them.
+
+Adversarial terms use BCE on logits (the paper's sigmoid + BCE, computed stably).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .stgcn import STGCN
+
+
+def bce_real(logits: torch.Tensor) -> torch.Tensor:
+    """BCE against the label "real" (1)."""
+    return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+
+
+def bce_fake(logits: torch.Tensor) -> torch.Tensor:
+    """BCE against the label "fake" (0)."""
+    return F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
+
+
+def pose_l1(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Mean absolute error between pose sequences (B, T, 18, 2)."""
+    return (fake - real).abs().mean()
+
+
+def feature_matching(
+    fake_feats: list[torch.Tensor], real_feats: list[torch.Tensor]
+) -> torch.Tensor:
+    """Sum over taps of the L1 between discriminator features; real features are constants."""
+    return sum((f - r.detach()).abs().mean() for f, r in zip(fake_feats, real_feats, strict=True))  # type: ignore[return-value]
+
+
+def perceptual(
+    stgcn: STGCN, fake: torch.Tensor, real: torch.Tensor, weights: tuple[float, ...]
+) -> torch.Tensor:
+    """The pose perceptual loss: weighted L1 between frozen ST-GCN block features.
+
+    Raises:
+        ValueError: the number of weights differs from the ST-GCN's number of blocks.
+    """
+    fake_feats = stgcn.features(fake)
+    with torch.no_grad():
+        real_feats = stgcn.features(real)
+    if len(weights) != len(fake_feats):
+        raise ValueError(
+            f"{len(weights)} perceptual block weights for an ST-GCN with {len(fake_feats)} blocks"
+        )
+    return sum(
+        w * (f - r).abs().mean() for w, f, r in zip(weights, fake_feats, real_feats, strict=True)
+    )  # type: ignore[return-value]
+
+
+def gradient_penalty(
+    score: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, audio: torch.Tensor
+) -> torch.Tensor:
+    """WGAN-GP penalty (||grad_x D(x_hat, audio)|| - 1)^2 at random real/fake interpolations.
+
+    As in the paper's code, it is applied to the sequence discriminator only, and the gradient
+    is taken with respect to the poses (the audio is the same for real and fake).
+    """
+    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+    mixed = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    out = score(mixed, audio)
+    (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
+    return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
