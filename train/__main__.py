@@ -43,6 +43,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"set a loss weight, e.g. --loss l1=50; names: "
         f"{', '.join(f.name for f in dataclasses.fields(LossWeights))}",
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="set any other number or flag of the config, e.g. --set val_every=1",
+    )
     p.add_argument("--cache", type=Path, help="feature cache folder (default: next to --out)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p.parse_args(argv)
@@ -76,6 +83,18 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             weights[name] = float(value)
         config = dataclasses.replace(config, losses=dataclasses.replace(config.losses, **weights))
+    scalars = {
+        f.name: f.type for f in dataclasses.fields(config) if f.type in ("int", "float", "bool")
+    }
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if name not in scalars or not value:
+            print(
+                f"error: bad --set {item!r}; fields: {', '.join(sorted(scalars))}", file=sys.stderr
+            )
+            return 2
+        kind = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true", "yes")}
+        config = dataclasses.replace(config, **{name: kind[scalars[name]](value)})
     if not args.data.exists():
         print(f"error: {args.data}: no such data folder", file=sys.stderr)
         return 2

@@ -117,7 +117,7 @@ PRESETS: dict[str, TrainConfig] = {
             window_frames=50,
         ),
         losses=LossWeights(mismatch=1.0),
-        d_width=0.5,
+        d_width=0.25,
         d_rnn_layers=1,
         seq_fusion="interaction",
         stgcn_checkpoint="checkpoints/stgcn.safetensors",
