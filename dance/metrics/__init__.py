@@ -1,0 +1,31 @@
+"""Evaluation metrics for 2D OpenPose-18 dances with their music, one module per family.
+
+kinetic / geometric: motion features (FID_k, FID_g); fid: Frechet distance and diversity;
+beats: Beat Alignment Score and the beat-sync test; quality: jitter and bone-length jumps;
+crossmodal: the learned music-dance matching (trained by crossmodal_train); suite: all of them
+on one dance or a set; baselines, report, plots: the evaluation table (`python -m
+dance.evaluate`). docs/metrics.md documents every definition and its 2D adaptation.
+"""
+
+from .beats import BeatAlignment, BeatSync, beat_alignment, beat_sync, motion_beats
+from .fid import ReferenceStats, diversity, fid, load_reference, reference_stats
+from .geometric import geometric_features
+from .kinetic import kinetic_features
+from .quality import MotionQuality, motion_quality
+
+__all__ = [
+    "BeatAlignment",
+    "BeatSync",
+    "MotionQuality",
+    "ReferenceStats",
+    "beat_alignment",
+    "beat_sync",
+    "diversity",
+    "fid",
+    "geometric_features",
+    "kinetic_features",
+    "load_reference",
+    "motion_beats",
+    "motion_quality",
+    "reference_stats",
+]
