@@ -1,0 +1,239 @@
+"""Keypoint files: OpenPose JSON (zip, one file per video frame), NPZ, and the paper's pixels.
+
+Each writer has a reader, so every format round-trips. The OpenPose zip uses the same `Framing`
+as the video, so its pixels line up with the MP4's frames. Everything is written atomically
+through output.atomic_output; drawing and encoding are elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import InputError
+from .motion import VIDEO_FPS
+from .output import atomic_output, check_writable
+from .render import DEFAULT_SIZE, Framing
+from .skeleton import JOINT_NAMES, N_JOINTS, PAPER_HEIGHT, PAPER_WIDTH, norm_to_px, px_to_norm
+
+if TYPE_CHECKING:
+    from .generate import Dance
+
+OPENPOSE_VERSION = 1.3  # the "version" OpenPose writes into its --write_json files
+OPENPOSE_CONFIDENCE = 1.0  # generated joints are all present and certain
+PIXEL_DECIMALS = 2  # of a pixel kept in JSON; finer is noise and bloats the files
+NPZ_FORMAT = "dance-keypoints/1"  # stored in every NPZ, checked when reading one back
+FRAME_NAME = "frame_{:012d}_keypoints.json"  # OpenPose's own naming: <name>_<12 digits>_keypoints
+FRAME_PATTERN = re.compile(r"_(\d{12})_keypoints\.json$")
+
+
+def openpose_frame(xy_canvas: np.ndarray, width: int, height: int) -> dict[str, Any]:
+    """One frame in OpenPose's --write_json layout (one person), as ControlNet reads it.
+
+    Args:
+        xy_canvas: (18, 2) joint positions in canvas pixels, in OpenPose COCO-18 order.
+        width, height: the canvas the pixels refer to.
+    """
+    xyc = np.concatenate(
+        [np.round(xy_canvas, PIXEL_DECIMALS), np.full((N_JOINTS, 1), OPENPOSE_CONFIDENCE)], axis=1
+    )
+    person = {
+        "person_id": [-1],
+        "pose_keypoints_2d": xyc.ravel().tolist(),
+        "face_keypoints_2d": [],
+        "hand_left_keypoints_2d": [],
+        "hand_right_keypoints_2d": [],
+        "pose_keypoints_3d": [],
+        "face_keypoints_3d": [],
+        "hand_left_keypoints_3d": [],
+        "hand_right_keypoints_3d": [],
+    }
+    return {
+        "version": OPENPOSE_VERSION,
+        "people": [person],
+        "canvas_width": width,
+        "canvas_height": height,
+    }
+
+
+def export_openpose_zip(
+    dance: Dance,
+    path: str | Path,
+    *,
+    size: int | tuple[int, int] = DEFAULT_SIZE,
+    fps: int = VIDEO_FPS,
+) -> Path:
+    """Write a zip of per-frame OpenPose JSON files at the video's frame rate.
+
+    Frame j is `frame_<j, 12 digits>_keypoints.json`, for the pose at j / fps seconds, in
+    pixels of the canvas the video is drawn on (same size, same framing). The zip's comment
+    records the fps, seed, start and duration.
+
+    Args:
+        dance: a `Dance` from `generate`.
+        path: the zip to write.
+        size: the video's canvas, see `render.canvas_size`.
+        fps: frames per second (the video's).
+
+    Raises:
+        InputError: a bad size.
+        OutputError: path cannot be written.
+    """
+    path = check_writable(path)
+    framing = Framing.fit(dance.keypoints, size)
+    xy = framing.to_canvas(dance.at_fps(fps))
+    comment = json.dumps(
+        {
+            "fps": fps,
+            "seed": dance.seed,
+            "start_s": dance.start_s,
+            "duration_s": dance.duration_s,
+            "song": dance.song.name,
+        }
+    )
+    with atomic_output(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.comment = comment.encode()
+        for j, pose in enumerate(xy):
+            frame = openpose_frame(pose, framing.width, framing.height)
+            zf.writestr(FRAME_NAME.format(j), json.dumps(frame, separators=(",", ":")))
+    return path
+
+
+def read_openpose_zip(path: str | Path) -> tuple[np.ndarray, int, int]:
+    """Read a zip written by `export_openpose_zip` (or any zip of OpenPose JSON frames).
+
+    Frames are ordered by the 12-digit number in their names; the first person of each is
+    taken.
+
+    Returns:
+        (frames, 18, 2) canvas pixels, the canvas width and height (0 if not recorded).
+
+    Raises:
+        InputError: not a zip of OpenPose frames.
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = sorted(
+                (int(m.group(1)), name)
+                for name in zf.namelist()
+                if (m := FRAME_PATTERN.search(name))
+            )
+            frames = [json.loads(zf.read(name)) for _, name in names]
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise InputError(f"{path}: not a readable zip of OpenPose JSON: {err}") from err
+    if not frames:
+        raise InputError(f"{path}: holds no OpenPose *_keypoints.json frames")
+    xy = np.zeros((len(frames), N_JOINTS, 2), dtype=np.float32)
+    for i, frame in enumerate(frames):
+        people = frame.get("people") or []
+        if people:
+            values = np.asarray(people[0]["pose_keypoints_2d"], dtype=np.float32)
+            xy[i] = values.reshape(-1, 3)[:N_JOINTS, :2]
+    return xy, int(frames[0].get("canvas_width", 0)), int(frames[0].get("canvas_height", 0))
+
+
+def export_npz(dance: Dance, path: str | Path, *, fps: int = VIDEO_FPS) -> Path:
+    """Write a dance's normalised keypoints, beats and settings as a compressed NPZ.
+
+    Keys: `keypoints` (frames, 18, 2) at `fps` (the video's rate) and `model_keypoints` at
+    `model_fps` (as generated), both normalised (x' = x/320 - 1, y' = y/180 - 1 in the paper's
+    640 x 360 frame); `beat_times` (s from start_s), `tempo_bpm`, `seed`, `start_s`,
+    `duration_s`, `song` (file name), `joint_names`, `format`.
+
+    Raises:
+        OutputError: path cannot be written.
+    """
+    path = check_writable(path)
+    arrays = {
+        "format": np.array(NPZ_FORMAT),
+        "keypoints": dance.at_fps(fps).astype(np.float32),
+        "fps": np.array(fps),
+        "model_keypoints": np.asarray(dance.keypoints, dtype=np.float32),
+        "model_fps": np.array(dance.fps),
+        "beat_times": np.asarray(dance.beat_times, dtype=np.float64),
+        "tempo_bpm": np.array(dance.tempo_bpm),
+        "seed": np.array(dance.seed, dtype=np.int64),
+        "start_s": np.array(dance.start_s),
+        "duration_s": np.array(dance.duration_s),
+        "song": np.array(str(dance.song)),
+        "joint_names": np.array(JOINT_NAMES),
+    }
+    with atomic_output(path) as tmp, tmp.open("wb") as f:
+        np.savez_compressed(f, **arrays)  # a file object: savez adds no ".npz" to the name
+    return path
+
+
+def read_npz(path: str | Path) -> Dance:
+    """Read an NPZ written by `export_npz` back into a `Dance` (timings are not stored).
+
+    Raises:
+        InputError: not such an NPZ.
+    """
+    from .generate import Dance
+
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["format"]) != NPZ_FORMAT:
+                raise InputError(f"{path}: unknown keypoint format {str(data['format'])!r}")
+            return Dance(
+                keypoints=data["model_keypoints"].astype(np.float32),
+                fps=int(data["model_fps"]),
+                seed=int(data["seed"]),
+                song=Path(str(data["song"])),
+                start_s=float(data["start_s"]),
+                duration_s=float(data["duration_s"]),
+                tempo_bpm=float(data["tempo_bpm"]),
+                beat_times=data["beat_times"].astype(np.float64),
+            )
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise InputError(f"{path}: not a dance keypoint NPZ: {err}") from err
+
+
+def export_paper_json(dance: Dance, path: str | Path) -> Path:
+    """Write the paper's pixel format: poses in the 640 x 360 frame at the model's rate.
+
+    The file is `{"width": 640, "height": 360, "fps": ..., "joint_coors": [...]}` with
+    joint_coors (frames, 18, 2) in pixels, x right and y down.
+
+    Raises:
+        OutputError: path cannot be written.
+    """
+    path = check_writable(path)
+    xy_px = np.round(norm_to_px(dance.keypoints), PIXEL_DECIMALS)
+    data = {
+        "width": PAPER_WIDTH,
+        "height": PAPER_HEIGHT,
+        "fps": dance.fps,
+        "joint_coors": xy_px.tolist(),
+    }
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(data, separators=(",", ":")))
+    return path
+
+
+def read_paper_json(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read the paper's pixel format back.
+
+    Returns:
+        (frames, 18, 2) normalised poses and the fps.
+
+    Raises:
+        InputError: not such a file.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(Path(path).read_text())
+        xy_px = np.asarray(data["joint_coors"], dtype=np.float32)
+        fps = int(data["fps"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise InputError(f"{path}: not a paper-format keypoint JSON: {err}") from err
+    if xy_px.ndim != 3 or xy_px.shape[1:] != (N_JOINTS, 2):
+        raise InputError(f"{path}: joint_coors has shape {xy_px.shape}, not (frames, 18, 2)")
+    return px_to_norm(xy_px), fps
