@@ -3,6 +3,10 @@
 model = dance.load_model()
 result = dance.generate(model, "song.mp3", seed=7, start=30, seconds=20)
 dance.render(result, "dance.mp4")
+dance.export_openpose_zip(result, "dance.zip")
+
+`dance.render` is the function; the drawing module is `dance.render` in `sys.modules` and is
+imported as `from dance.render import Framing, draw_frames`.
 """
 
 from .audio import Song, load_song, probe_duration
@@ -16,8 +20,18 @@ from .errors import (
     SongTooLongError,
     VideoError,
 )
+from .export import (
+    export_npz,
+    export_openpose_zip,
+    export_paper_json,
+    read_npz,
+    read_openpose_zip,
+    read_paper_json,
+)
 from .generate import Dance, generate
 from .model import Generator, GeneratorConfig, load_model, save_checkpoint
+from .video import RenderStats, VideoInfo, probe, render_video
+from .video import render_video as render
 
 __all__ = [
     "AudioError",
@@ -29,12 +43,23 @@ __all__ = [
     "ModelError",
     "NoTrainedModelError",
     "OutputError",
+    "RenderStats",
     "Song",
     "SongTooLongError",
     "VideoError",
+    "VideoInfo",
+    "export_npz",
+    "export_openpose_zip",
+    "export_paper_json",
     "generate",
     "load_model",
     "load_song",
+    "probe",
     "probe_duration",
+    "read_npz",
+    "read_openpose_zip",
+    "read_paper_json",
+    "render",
+    "render_video",
     "save_checkpoint",
 ]
