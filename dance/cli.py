@@ -1,0 +1,263 @@
+"""The command line: `python -m dance generate SONG -o out.mp4 ...` and `python -m dance info`.
+
+Parses arguments, sets up logging, calls the library and turns a `DanceError` into one line on
+stderr and its exit code (see errors.py). The only module in `dance` that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import errors
+from .audio import DEFAULT_MAX_SECONDS
+from .errors import DanceError, InputError, NoTrainedModelError
+from .motion import VIDEO_FPS
+from .output import check_distinct, check_writable
+from .render import BACKGROUNDS, DEFAULT_SIZE, canvas_size, parse_color
+
+if TYPE_CHECKING:
+    from .model import Generator
+
+
+EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
+NO_MODEL = "no trained model is installed"
+
+
+def _size(text: str) -> tuple[int, int]:
+    """Parse "512" or "640x360" for --size."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or WxH pixels, got {text!r}") from None
+    if len(parts) not in (1, 2):
+        raise argparse.ArgumentTypeError(f"expected N or WxH pixels, got {text!r}")
+    try:
+        return canvas_size(parts[0] if len(parts) == 1 else (parts[0], parts[1]))
+    except InputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _background(text: str) -> str:
+    try:
+        parse_color(text)
+    except InputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="python -m dance",
+        description="Turn a song into an MP4 of a dancing OpenPose stick figure.",
+        epilog="Exit codes: "
+        + ", ".join(
+            f"{cls.exit_code} {cls.__name__}"
+            for cls in (
+                errors.DanceError,
+                errors.InputError,
+                errors.AudioError,
+                errors.SongTooLongError,
+                errors.ModelError,
+                errors.VideoError,
+                errors.OutputError,
+            )
+        )
+        + f", {EXIT_INTERRUPTED} interrupted.",
+        formatter_class=fmt,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    gen = sub.add_parser("generate", help="make a dance video for a song", formatter_class=fmt)
+    gen.add_argument("song", type=Path, metavar="SONG", help="MP3, WAV, OGG, FLAC or M4A file")
+    gen.add_argument(
+        "-o", "--output", type=Path, default="dance.mp4", metavar="MP4", help="the video to write"
+    )
+    gen.add_argument("--seed", type=int, default=0, help="noise seed: same seed, same dance")
+    gen.add_argument("--start", type=float, default=0.0, help="start in the song, seconds")
+    gen.add_argument(
+        "--seconds", type=float, default=None, help="length in seconds; None: the rest of the song"
+    )
+    gen.add_argument(
+        "--max-seconds",
+        type=float,
+        default=DEFAULT_MAX_SECONDS,
+        help="refuse spans longer than this many seconds",
+    )
+    gen.add_argument(
+        "--keypoints", type=Path, metavar="ZIP", help="also write per-frame OpenPose JSON, zipped"
+    )
+    gen.add_argument(
+        "--npz", type=Path, metavar="NPZ", help="also write normalised keypoints and beats"
+    )
+    gen.add_argument(
+        "--paper-json",
+        type=Path,
+        metavar="JSON",
+        help="also write the paper's format: 640x360 pixels at the model's fps",
+    )
+    gen.add_argument(
+        "--size",
+        type=_size,
+        default=str(DEFAULT_SIZE),
+        metavar="N|WxH",
+        help="canvas size in pixels (odd sides are rounded down to even)",
+    )
+    gen.add_argument(
+        "--background",
+        type=_background,
+        default="black",
+        metavar="COLOR",
+        help=f"{', '.join(BACKGROUNDS)} or #rrggbb",
+    )
+    gen.add_argument(
+        "--no-beats", action="store_true", help="do not flash a marker on the music's beats"
+    )
+    gen.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="generator weights; None: $DANCE_CHECKPOINT, else checkpoints/generator.safetensors",
+    )
+    _add_verbosity(gen)
+
+    info = sub.add_parser("info", help="describe the installed generator", formatter_class=fmt)
+    info.add_argument(
+        "--checkpoint", type=Path, default=None, metavar="PATH", help="as for generate"
+    )
+    _add_verbosity(info)
+    return parser
+
+
+def _add_verbosity(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    group.add_argument("-v", "--verbose", action="store_true", help="log each step")
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    level = logging.ERROR if args.quiet else logging.INFO if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _load(checkpoint: Path | None, *, require_trained: bool = True) -> Generator:
+    from .model import load_model
+
+    try:
+        return load_model(checkpoint, require_trained=require_trained)
+    except NoTrainedModelError as err:
+        # Say it plainly whichever way it happened: no file, or a file that never trained.
+        message = str(err)
+        if not message.startswith(NO_MODEL):
+            err.args = (f"{NO_MODEL}: {message}",)
+        raise
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .export import export_npz, export_openpose_zip, export_paper_json
+    from .generate import generate
+    from .video import render_video
+
+    t_start = time.perf_counter()
+    outputs = [args.output, args.keypoints, args.npz, args.paper_json]
+    outputs = [p for p in outputs if p is not None]
+    check_distinct(outputs)
+    for path in outputs:
+        check_writable(path)
+    model = _load(args.checkpoint)
+    progress = not args.quiet
+    result = generate(
+        model,
+        args.song,
+        seed=args.seed,
+        start=args.start,
+        seconds=args.seconds,
+        max_seconds=args.max_seconds,
+        progress=progress,
+    )
+    stats = render_video(
+        result,
+        args.output,
+        size=args.size,
+        background=args.background,
+        show_beats=not args.no_beats,
+        progress=progress,
+    )
+    t0 = time.perf_counter()
+    written = [("video", stats.path)]
+    if args.keypoints is not None:
+        written.append(
+            ("OpenPose JSON", export_openpose_zip(result, args.keypoints, size=args.size))
+        )
+    if args.npz is not None:
+        written.append(("keypoints NPZ", export_npz(result, args.npz)))
+    if args.paper_json is not None:
+        written.append(("paper JSON", export_paper_json(result, args.paper_json)))
+    export_s = time.perf_counter() - t0
+    total_s = time.perf_counter() - t_start
+
+    if not args.quiet:
+        t = result.timings
+        print(
+            f"{result.song.name}: {result.duration_s:.1f} s from {result.start_s:g} s, "
+            f"seed {result.seed}, tempo {result.tempo_bpm:.1f} BPM, "
+            f"{result.beat_times.size} beats"
+        )
+        print(f"{stats.frames} frames at {VIDEO_FPS} fps, {stats.width}x{stats.height}")
+        for what, path in written:
+            print(f"  {what}: {path}")
+        print(
+            f"time: decode {t['decode']:.1f} s, analysis {t['analysis']:.1f} s, "
+            f"model {t['model']:.1f} s, drawing {stats.render_s:.1f} s, "
+            f"encode {stats.encode_s:.1f} s"
+            + (f", exports {export_s:.1f} s" if len(written) > 1 else "")
+            + f"; total {total_s:.1f} s"
+        )
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from .model import default_checkpoint, parameter_count
+
+    model = _load(args.checkpoint, require_trained=False)
+    path = args.checkpoint or default_checkpoint()
+    steps = int(model.meta.get("trained_steps", 0) or 0)
+    print(f"checkpoint: {path}")
+    print(
+        f"trained: {'yes, ' + str(steps) + ' steps' if steps > 0 else 'NO (generate refuses it)'}"
+    )
+    print(f"parameters: {parameter_count(model):,}")
+    print("config:")
+    for key, value in asdict(model.config).items():
+        print(f"  {key}: {value}")
+    if model.meta:
+        print("meta:")
+        for key, value in model.meta.items():
+            print(f"  {key}: {value}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 on success, DanceError.exit_code on failure)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args)
+    command = {"generate": cmd_generate, "info": cmd_info}[args.command]
+    try:
+        return command(args)
+    except DanceError as err:
+        message = " ".join(str(err).split())  # one line, even with ffmpeg's output inside
+        print(f"dance: error: {message}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("dance: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
