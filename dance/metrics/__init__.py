@@ -8,24 +8,38 @@ dance.evaluate`). docs/metrics.md documents every definition and its 2D adaptati
 """
 
 from .beats import BeatAlignment, BeatSync, beat_alignment, beat_sync, motion_beats
+from .crossmodal import CrossModal, Matching, Retrieval, load_crossmodal, matching, retrieval
 from .fid import ReferenceStats, diversity, fid, load_reference, reference_stats
 from .geometric import geometric_features
 from .kinetic import kinetic_features
 from .quality import MotionQuality, motion_quality
+from .suite import DanceScore, Music, SetScore, make_music, score_dance, score_set
 
 __all__ = [
     "BeatAlignment",
     "BeatSync",
+    "CrossModal",
+    "DanceScore",
+    "Matching",
     "MotionQuality",
+    "Music",
     "ReferenceStats",
+    "Retrieval",
+    "SetScore",
     "beat_alignment",
     "beat_sync",
     "diversity",
     "fid",
     "geometric_features",
     "kinetic_features",
+    "load_crossmodal",
     "load_reference",
+    "make_music",
+    "matching",
     "motion_beats",
     "motion_quality",
     "reference_stats",
+    "retrieval",
+    "score_dance",
+    "score_set",
 ]
