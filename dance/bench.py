@@ -1,0 +1,386 @@
+"""Benchmark: song in, MP4 out, timed per stage and set against the ffmpeg floor.
+
+`python -m dance.bench` times a 30 s and a 3-minute song end to end at 30 fps (decode,
+analysis, model, drawing, encoding), and in the same run the floor: the bundled ffmpeg cutting
+the same span of the same song and encoding as many blank frames with it, with the same codec
+settings. Medians over repeats, because a shared 2-core machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .audio import ffmpeg_exe, probe_duration
+from .errors import DanceError, NoTrainedModelError, VideoError
+from .motion import VIDEO_FPS
+from .render import DEFAULT_SIZE, canvas_size
+from .video import COLOR_TAGS, audio_codec_args, video_codec_args
+
+if TYPE_CHECKING:
+    from .model import Generator
+
+log = logging.getLogger(__name__)
+
+SONG_LENGTHS_S = (30.0, 180.0)  # the issue's two cases: a short clip and a whole song
+DEFAULT_REPEATS = 3
+BENCH_RATE = 44_100  # Hz; the synthetic song is CD-like stereo, as a real MP3 decodes
+BENCH_BPM = 120.0
+WARMUP_S = 5.0  # a first short run loads librosa's compiled code and torch's kernels
+TARGET_RATIO = 2.0  # the issue's targets for the 3-minute song
+TARGET_TOTAL_S = 15.0
+TARGET_PEAK_MB = 1500.0
+SYNTH_BLOCK_S = 10  # seconds of the synthetic song made at a time
+MEMORY_POLL_S = 0.02  # how often memory is sampled during a run
+
+
+@dataclass(frozen=True)
+class Run:
+    """One end-to-end run; seconds per stage. Drawing and encoding overlap (see RenderStats)."""
+
+    decode: float
+    analysis: float
+    model: float
+    render: float
+    encode: float
+    total: float
+    cpu: float  # user + system seconds of this process and ffmpeg together
+
+
+@dataclass
+class BenchResult:
+    """All runs for one song length, and the floor measured beside them."""
+
+    seconds: float
+    frames: int
+    size: tuple[int, int]
+    runs: list[Run] = field(default_factory=list)
+    floor: list[float] = field(default_factory=list)
+    floor_cpu: list[float] = field(default_factory=list)
+    peak_mb: float = 0.0  # Python and ffmpeg together, sampled during the runs
+    peak_python_mb: float = 0.0  # this process alone, highest so far (ru_maxrss)
+
+    def median(self, stage: str) -> float:
+        return statistics.median(getattr(r, stage) for r in self.runs)
+
+    @property
+    def floor_s(self) -> float:
+        return statistics.median(self.floor)
+
+    @property
+    def ratio(self) -> float:
+        return self.median("total") / self.floor_s
+
+
+def synth_song(path: Path, seconds: float, *, rate: int = BENCH_RATE) -> Path:
+    """Write a music-like stereo WAV with a steady beat: a chord, a kick, a hi-hat, a bass line.
+
+    Written in blocks, so that making a long song does not raise this process's peak memory,
+    which the benchmark reports.
+    """
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    beat = 60 / BENCH_BPM
+    roots = np.array([110.0, 146.8, 130.8, 98.0])  # a four-bar progression
+    block = SYNTH_BLOCK_S * rate
+    with sf.SoundFile(path, "w", samplerate=rate, channels=2, subtype="PCM_16") as f:
+        for first in range(0, int(seconds * rate), block):
+            n = min(block, int(seconds * rate) - first)
+            t = (first + np.arange(n)) / rate
+            since = t % beat
+            root = roots[(t // (4 * beat)).astype(int) % 4]
+            chord = sum(0.07 * np.sin(2 * np.pi * root * k * t) for k in (2, 2.52, 3))
+            bass = 0.15 * np.sin(2 * np.pi * root * t) * np.exp(-since / 0.2)
+            kick = 0.5 * np.exp(-since / 0.04) * np.sin(2 * np.pi * 60 * since)
+            hat = 0.05 * np.exp(-((t + beat / 2) % beat) / 0.02) * rng.uniform(-1, 1, n)
+            left = chord + bass + kick + hat
+            right = chord * 0.9 + bass + kick + hat * 1.1
+            f.write(np.clip(np.stack([left, right], axis=1), -1, 1).astype(np.float32))
+    return path
+
+
+def _cpu_now() -> float:
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class MemorySampler:
+    """Peak resident memory of this process and its children together, sampled in a thread.
+
+    ru_maxrss cannot give this: it is per process, and for children it counts the Python image
+    they were forked from. Sampling every MEMORY_POLL_S can miss a peak shorter than that.
+    """
+
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while True:
+            # A child between fork and exec still shows this process's pages: skip it, or
+            # they would count twice.
+            kids = [pid for pid in _descendants(me) if _exe(pid) not in ("", _exe(me))]
+            total_kb = _rss_kb(me) + sum(_rss_kb(pid) for pid in kids)
+            self.peak_mb = max(self.peak_mb, total_kb / 1024)
+            if self._stop.wait(MEMORY_POLL_S):
+                return
+
+
+def _descendants(pid: int) -> list[int]:
+    """All processes below pid (Linux /proc)."""
+    out = []
+    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = [int(c) for c in tasks.read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            out += [child, *_descendants(child)]
+    return out
+
+
+def _exe(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return ""
+
+
+def _rss_kb(pid: int) -> int:
+    """Resident memory of a running process in KiB (0 if it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def floor_once(
+    song: Path, seconds: float, size: tuple[int, int], out: Path, fps: int = VIDEO_FPS
+) -> tuple[float, float]:
+    """ffmpeg alone: the song's span plus blank frames, same codecs.
+
+    Returns:
+        wall seconds and CPU seconds.
+    """
+    width, height = size
+    n_frames = max(1, int(round(seconds * fps)))
+    # fmt: off
+    cmd = [ffmpeg_exe(), "-nostdin", "-y", "-loglevel", "error",
+           "-f", "lavfi", "-i", f"color=c=black:s={width}x{height}:r={fps},format=nv12",
+           "-ss", "0", "-t", f"{seconds:.6f}", "-i", str(song),
+           "-map", "0:v:0", "-map", "1:a:0", "-frames:v", str(n_frames),
+           *audio_codec_args(), *video_codec_args(), *COLOR_TAGS,
+           "-movflags", "+faststart", "-f", "mp4", str(out)]
+    # fmt: on
+    cpu0 = _cpu_now()
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0:
+        raise VideoError(
+            f"the floor's ffmpeg failed: {proc.stderr.decode(errors='replace')[-400:]}"
+        )
+    return time.perf_counter() - t0, _cpu_now() - cpu0
+
+
+def run_once(model: Generator, song: Path, seconds: float, size: tuple[int, int], out: Path) -> Run:
+    """The library end to end, as the CLI does it: generate, then render_video."""
+    from .generate import generate
+    from .video import render_video
+
+    cpu0 = _cpu_now()
+    t0 = time.perf_counter()
+    dance = generate(model, song, seed=0, start=0.0, seconds=seconds)
+    stats = render_video(dance, out, size=size)
+    total = time.perf_counter() - t0
+    return Run(
+        decode=dance.timings["decode"],
+        analysis=dance.timings["analysis"],
+        model=dance.timings["model"],
+        render=stats.render_s,
+        encode=stats.encode_s,
+        total=total,
+        cpu=_cpu_now() - cpu0,
+    )
+
+
+def bench_model(checkpoint: Path | None) -> tuple[Generator, str]:
+    """The installed generator, or a random one of the same shape, labelled for what it is."""
+    import torch
+
+    from .model import Generator, GeneratorConfig, load_model
+
+    try:
+        model = load_model(checkpoint)
+        return model, f"trained generator ({model.meta.get('trained_steps')} steps)"
+    except NoTrainedModelError:
+        pass
+    try:  # an installed but untrained file still tells the shipped shape
+        config = load_model(checkpoint, require_trained=False).config
+    except DanceError:
+        config = GeneratorConfig()
+    with torch.random.fork_rng():
+        model = Generator(config).eval()
+    return model, "UNTRAINED random generator, timing only (no trained model is installed)"
+
+
+def _mb(kilobytes: int) -> float:
+    return kilobytes / 1024  # ru_maxrss is in KiB on Linux
+
+
+def bench(
+    lengths: Sequence[float] = SONG_LENGTHS_S,
+    *,
+    repeats: int = DEFAULT_REPEATS,
+    song: Path | None = None,
+    size: int | tuple[int, int] = DEFAULT_SIZE,
+    checkpoint: Path | None = None,
+) -> tuple[list[BenchResult], str, float]:
+    """Time the pipeline and the floor for each length; runs and floors alternate.
+
+    Returns:
+        the results, the model's label, and the seconds the first (cold) run took.
+    """
+    size = canvas_size(size)
+    model, label = bench_model(checkpoint)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="dance-bench-") as scratch:
+        folder = Path(scratch)
+        if song is None:
+            song = synth_song(folder / "bench_song.wav", max(lengths))
+        else:  # a given song may be shorter than the lengths asked for
+            lengths = sorted({min(seconds, probe_duration(song)) for seconds in lengths})
+        out = folder / "bench.mp4"
+        t0 = time.perf_counter()
+        run_once(model, song, WARMUP_S, size, out)
+        cold_s = time.perf_counter() - t0
+        for seconds in lengths:
+            result = BenchResult(seconds, int(round(seconds * VIDEO_FPS)), size)
+            for i in range(repeats):
+                wall, cpu = floor_once(song, seconds, size, folder / "floor.mp4")
+                result.floor.append(wall)
+                result.floor_cpu.append(cpu)
+                with MemorySampler() as memory:
+                    result.runs.append(run_once(model, song, seconds, size, out))
+                result.peak_mb = max(result.peak_mb, memory.peak_mb)
+                log.info("%.0f s song, run %d: %s", seconds, i + 1, result.runs[-1])
+            result.peak_python_mb = _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+            results.append(result)
+    return results, label, cold_s
+
+
+NOTES = """
+Seconds, medians of the repeats. render = drawing in Python; encode = waiting on ffmpeg after
+or between frames (they overlap: render + encode is the wall time of that stage). cpu = user
++ system seconds of Python and ffmpeg together. floor = ffmpeg alone cutting the same span of
+the song and encoding as many blank frames, same codec settings. peak MB = resident memory of
+Python and ffmpeg together, sampled every 20 ms during the runs."""
+
+
+def report(results: list[BenchResult], label: str, cold_s: float) -> str:
+    """A plain-text table of medians (min-max over repeats for the totals)."""
+    lines = [f"model: {label}", f"first (cold) run of {WARMUP_S:g} s: {cold_s:.2f} s"]
+    stages = ("decode", "analysis", "model", "render", "encode", "total", "cpu")
+    header = f"{'song':>6} {'frames':>6} " + " ".join(f"{s:>8}" for s in stages)
+    lines += [header + f" {'floor':>7} {'ratio':>6} {'peak MB':>8}"]
+    for r in results:
+        cells = " ".join(f"{r.median(s):8.2f}" for s in stages)
+        lines.append(
+            f"{r.seconds:5.0f}s {r.frames:6d} {cells} {r.floor_s:7.2f} {r.ratio:6.2f} "
+            f"{r.peak_mb:8.0f}"
+        )
+    lines.append("")
+    lines.append(NOTES)
+    for r in results:
+        totals = [run.total for run in r.runs]
+        lines.append(
+            f"{r.seconds:.0f} s song: total {min(totals):.2f}-{max(totals):.2f} s over "
+            f"{len(totals)} runs; floor {min(r.floor):.2f}-{max(r.floor):.2f} s "
+            f"(cpu {statistics.median(r.floor_cpu):.2f} s); peak {r.peak_mb:.0f} MB "
+            f"(Python alone {r.peak_python_mb:.0f} MB)"
+        )
+    last = results[-1]
+    if last.seconds >= max(SONG_LENGTHS_S):
+        ok = [
+            last.ratio <= TARGET_RATIO,
+            last.median("total") <= TARGET_TOTAL_S,
+            last.peak_mb < TARGET_PEAK_MB,
+        ]
+        lines.append(
+            f"targets for {last.seconds:.0f} s: ratio <= {TARGET_RATIO:g} "
+            f"[{'met' if ok[0] else 'MISSED'}], total <= {TARGET_TOTAL_S:g} s "
+            f"[{'met' if ok[1] else 'MISSED'}], peak < {TARGET_PEAK_MB:.0f} MB "
+            f"[{'met' if ok[2] else 'MISSED'}]"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dance.bench",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--song", type=Path, default=None, help="a song; None: a synthetic 120 BPM song"
+    )
+    parser.add_argument(
+        "--lengths", type=float, nargs="+", default=list(SONG_LENGTHS_S), help="seconds"
+    )
+    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS)
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help="canvas side, px")
+    parser.add_argument("--checkpoint", type=Path, default=None, help="None: the installed one")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each run")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    import torch
+
+    from .cli import TORCH_THREADS
+
+    torch.set_num_threads(TORCH_THREADS)  # as `python -m dance` runs
+    try:
+        results, label, cold_s = bench(
+            args.lengths,
+            repeats=args.repeats,
+            song=args.song,
+            size=args.size,
+            checkpoint=args.checkpoint,
+        )
+    except DanceError as err:
+        print(f"dance.bench: error: {err}", file=sys.stderr)
+        return err.exit_code
+    print(report(results, label, cold_s))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
