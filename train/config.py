@@ -29,6 +29,8 @@ class LossWeights:
         gradient_penalty: the penalty on the sequence discriminator's gradient norm.
         mismatch: the sequence discriminator also learns to reject real dances paired with
             another window's music (a matching-aware discriminator; not in the paper).
+        motion_statistics: L1 between each window's per-joint speed and spread, generated
+            vs real, so that the model moves as much as dancers do (not in the paper).
     """
 
     adv_frame: float = 1.0
@@ -38,6 +40,7 @@ class LossWeights:
     perceptual: float = 1.0
     gradient_penalty: float = 1.0
     mismatch: float = 0.0
+    motion_statistics: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ PRESETS: dict[str, TrainConfig] = {
             decoder_blocks=3,
             window_frames=50,
         ),
-        losses=LossWeights(mismatch=1.0),
+        losses=LossWeights(mismatch=1.0, motion_statistics=500.0),
         d_width=0.25,
         d_rnn_layers=1,
         seq_fusion="interaction",

@@ -309,6 +309,10 @@ class Trainer:
             term = losses.pose_l1(fake, real)
             g_total = g_total + w.l1 * term
             out["g/l1"] = term.item()
+        if w.motion_statistics:
+            term = losses.motion_statistics(fake, real)
+            g_total = g_total + w.motion_statistics * term
+            out["g/motion_statistics"] = term.item()
         if w.perceptual and self.stgcn is not None:
             term = losses.perceptual(self.stgcn, fake, real, cfg.stgcn_block_weights)
             g_total = g_total + w.perceptual * term

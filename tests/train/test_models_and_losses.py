@@ -89,6 +89,7 @@ def test_every_generator_loss_term_backpropagates() -> None:
             seq_d.pose_features(fake), seq_d.pose_features(real)
         ),
         "l1": losses.pose_l1(fake, real),
+        "motion_statistics": losses.motion_statistics(fake, real),
         "perceptual": losses.perceptual(stgcn, fake, real, (20.0, 5.0, 1.0)),
     }
     for name, term in terms.items():
@@ -97,6 +98,9 @@ def test_every_generator_loss_term_backpropagates() -> None:
         term.backward(retain_graph=True)
         assert grads_flow(g), f"{name} does not reach the generator"
     assert terms["l1"].item() > 0
+    # Motion statistics ignore timing: a dance shifted in time matches itself exactly.
+    assert losses.motion_statistics(real.roll(5, dims=1), real).item() < 0.02
+    assert losses.motion_statistics(real * 0.3, real).item() > 0.05
     with pytest.raises(ValueError, match="block weights"):
         losses.perceptual(stgcn, fake, real, (1.0,))
 
