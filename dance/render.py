@@ -1,4 +1,4 @@
-"""Skeleton drawing: keypoints in, RGB frames out. No files or ffmpeg here; video.py encodes.
+"""Skeleton drawing: keypoints in, RGB (or NV12) frames out. No files or ffmpeg: video.py encodes.
 
 Frames look like OpenPose's `draw_bodypose` as ControlNet uses it: the 17 limbs as filled
 ellipses at 60 % opacity, then the 18 joints as solid discs, in the standard OpenPose colours,
@@ -43,6 +43,8 @@ BEAT_MARKER_INSET = 0.05  # marker centre from the bottom-right corner, of the s
 BEAT_RING_LEVEL = 0.3  # the marker's resting outline, as a mix from background to foreground
 
 CHUNK_FRAMES = 256  # frames whose limb polygons are computed at once (bounded memory)
+PIX_FMTS = ("rgb24", "nv12")  # frame layouts draw_frames yields
+KR, KB = 0.2126, 0.0722  # BT.709 luma weights; NV12 frames are limited range, as video.py tags
 
 
 def canvas_size(size: int | tuple[int, int]) -> tuple[int, int]:
@@ -186,11 +188,6 @@ def _limb_polygons(xy: np.ndarray, half_width: float) -> np.ndarray:
         + cos * along[:, :, None, :]
         + sin * half_width * normal[:, :, None, :]
     )
-
-
-# BT.709 luma weights; "nv12" frames are limited ("tv") range, as video.py tags them.
-KR, KB = 0.2126, 0.0722
-PIX_FMTS = ("rgb24", "nv12")
 
 
 def rgb_to_yuv(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
