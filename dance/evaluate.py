@@ -113,6 +113,7 @@ def _file_result(score: DanceScore, reference: dict[str, ReferenceStats] | None)
         "jitter": score.quality.jitter,
         "bone_jumps": score.quality.bone_change_share,
         "speed_px_s": score.quality.mean_speed_px_s,
+        "collapsed": score.quality.collapsed_share,
     }
     if score.sync:
         out |= {"sync_difference": score.sync.difference, "sync_p": score.sync.p_value}

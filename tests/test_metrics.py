@@ -243,6 +243,13 @@ def test_jitter_and_bone_jumps_flag_noise_and_stretching():
     assert clean.mean_speed_px_s > 0
 
 
+def test_collapsed_frames_are_counted():
+    dance = beat_locked_dance(1.0, 0.0, 10.0, 10)
+    assert motion_quality(dance, 10).collapsed_share == 0.0
+    dance[40:42] = -1.0  # two frames with the skeleton thrown into the corner
+    assert motion_quality(dance, 10).collapsed_share == pytest.approx(2 / dance.shape[0])
+
+
 def test_still_dance_has_no_jitter_score_and_no_speed():
     still = px_to_norm(np.repeat(STANDING_PX[None], 40, axis=0))
     q = motion_quality(still, 10)

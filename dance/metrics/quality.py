@@ -13,7 +13,11 @@ comparable numbers:
   when any body bone (skeleton.BODY_BONES) changes its projected length by more than
   BONE_CHANGE_MAX units within BONE_CHANGE_DT_S (0.1 s, one model frame): that is a turn in
   depth at over 5 rad/s, or a bone that stretches. In the real ballroom dances 1 % of frames
-  exceed it, nearly all through forearms pointing at the camera.
+  exceed it, nearly all through forearms pointing at the camera;
+* collapsed frames: the share of frames in which most coordinates sit on the edge of the
+  normalised box (|x| > SATURATED_ABS), i.e. the generator's tanh output saturated and the
+  skeleton flew to a corner. Real dances have none; one such frame is a visible flash and
+  dominates FID_k and jitter, so it is counted on its own.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import numpy as np
 from ..skeleton import BODY_BONES
 from .common import ANALYSIS_FPS, to_analysis_px
 
+SATURATED_ABS = 0.98  # a normalised coordinate beyond this is on the frame's edge
+SATURATED_SHARE = 0.5  # a frame with more than this share of coordinates there has collapsed
 JITTER_BAND_HZ = (3.0, 5.0)  # high band of the velocity spectrum; 5 Hz = Nyquist of 10 fps
 BONE_CHANGE_DT_S = 0.1  # seconds over which a bone's length change is measured
 BONE_CHANGE_MAX = 0.5  # change in that time, in units of the bone's length, that is implausible
@@ -39,11 +45,13 @@ class MotionQuality:
         jitter: share of velocity power in JITTER_BAND_HZ, 0..1 (NaN for a motionless dance).
         bone_change_share: share of frames with an implausible bone-length change, 0..1.
         mean_speed_px_s: mean joint speed in px/s of the 640 x 360 frame (0 = a statue).
+        collapsed_share: share of frames with most coordinates on the box edge, 0..1.
     """
 
     jitter: float
     bone_change_share: float
     mean_speed_px_s: float
+    collapsed_share: float
 
 
 def jitter(px: np.ndarray, rate: float = ANALYSIS_FPS) -> float:
@@ -72,8 +80,14 @@ def bone_change_share(px: np.ndarray, rate: float = ANALYSIS_FPS) -> float:
     return float(np.mean((change > BONE_CHANGE_MAX).any(axis=1)))
 
 
+def collapsed_share(keypoints: np.ndarray) -> float:
+    """Share of frames (frames, 18, 2) whose coordinates mostly sit on the normalised box edge."""
+    on_edge = np.abs(np.asarray(keypoints)) > SATURATED_ABS
+    return float(np.mean(on_edge.mean(axis=(1, 2)) > SATURATED_SHARE))
+
+
 def motion_quality(keypoints: np.ndarray, fps: float) -> MotionQuality:
-    """Jitter, bone-change share and mean speed of a dance (frames, 18, 2) at fps.
+    """Jitter, bone-change share, mean speed and collapsed frames of a dance (frames, 18, 2).
 
     Raises:
         InputError: the keypoints are malformed or under a second long.
@@ -84,4 +98,5 @@ def motion_quality(keypoints: np.ndarray, fps: float) -> MotionQuality:
         jitter=jitter(px),
         bone_change_share=bone_change_share(px),
         mean_speed_px_s=float(speed),
+        collapsed_share=collapsed_share(keypoints),
     )

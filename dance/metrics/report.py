@@ -37,6 +37,7 @@ PER_DANCE: dict[str, tuple[str, Callable[[DanceScore], float]]] = {
     "jitter": ("jitter", lambda s: s.quality.jitter),
     "bone_jumps": ("bone jumps", lambda s: s.quality.bone_change_share),
     "speed_px_s": ("speed px/s", lambda s: s.quality.mean_speed_px_s),
+    "collapsed": ("collapsed frames", lambda s: s.quality.collapsed_share),
     "sync_p": ("sync p (per dance)", lambda s: s.sync.p_value if s.sync else NAN),
 }
 SET_METRICS = ("fid_k", "fid_g", "div_k", "div_g")
@@ -193,17 +194,18 @@ def markdown(rows: Sequence[RowResult]) -> str:
     lines = [
         "**Motion.** FID (lower is better) and diversity of 5 s windows against the real "
         "training dances; jitter = share of velocity power at 3-5 Hz; bone jumps = share of "
-        "frames where a bone's 2D length jumps by over half its length within 0.1 s.",
+        "frames where a bone's 2D length jumps by over half its length within 0.1 s; "
+        "collapsed = share of frames with the skeleton on the frame's edge.",
         "",
-        "| row | FID_k | FID_g | Div_k | Div_g | jitter | bone jumps | speed px/s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| row | FID_k | FID_g | Div_k | Div_g | jitter | bone jumps | collapsed | speed px/s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         c = r.cells
         lines.append(
             f"| {r.label} | {_fmt(c['fid_k'], 1)} | {_fmt(c['fid_g'], 1)} | "
             f"{_fmt(c['div_k'], 2)} | {_fmt(c['div_g'], 2)} | {_fmt(c['jitter'], 3)} | "
-            f"{_fmt(c['bone_jumps'], 3)} | {_fmt(c['speed_px_s'], 1)} |"
+            f"{_fmt(c['bone_jumps'], 3)} | {_fmt(c['collapsed'], 4)} | {_fmt(c['speed_px_s'], 1)} |"
         )
     lines += [
         "",
