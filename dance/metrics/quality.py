@@ -12,8 +12,8 @@ comparable numbers:
   dance (projection only shortens, so this estimates the true length). A frame is implausible
   when any body bone (skeleton.BODY_BONES) changes its projected length by more than
   BONE_CHANGE_MAX units within BONE_CHANGE_DT_S (0.1 s, one model frame): that is a turn in
-  depth at over 5 rad/s, or a bone that stretches. In the real ballroom dances 1 % of frames
-  exceed it, nearly all through forearms pointing at the camera;
+  depth at over 5 rad/s, or a bone that stretches. In the real validation dances 0.6 % of
+  frames exceed it, nearly all through forearms pointing at the camera;
 * collapsed frames: the share of frames in which most coordinates sit on the edge of the
   normalised box (|x| > SATURATED_ABS), i.e. the generator's tanh output saturated and the
   skeleton flew to a corner. Real dances have none; one such frame is a visible flash and
