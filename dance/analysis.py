@@ -20,6 +20,7 @@ SUBFRAMES = SAMPLES_PER_FRAME // HOP_LENGTH  # 10 analysis frames pooled into on
 N_FFT = 1024  # 64 ms window at 16 kHz
 N_MELS = 32  # mel bands of the "mel" feature
 FMAX = 8_000.0  # Hz; nothing above Nyquist of 16 kHz
+FEATURE_CLIP = 3.0  # standardised features are clipped to this many standard deviations
 BEAT_DECIMATION = 2  # the beat tracker runs on the onset envelope at FEATURE_RATE / 2
 TEMPO_RANGE_BPM = (60.0, 200.0)  # beats outside this are octave errors for dance music
 
@@ -112,8 +113,13 @@ def _pool(x: np.ndarray, n_frames: int, how: str) -> np.ndarray:
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
-    """Zero mean, unit variance per column over the song (removes loudness and mix level)."""
-    return (x - x.mean(axis=0, keepdims=True)) / (x.std(axis=0, keepdims=True) + 1e-5)
+    """Zero mean, unit variance per column over the song (removes loudness and mix level).
+
+    Values are clipped to +-FEATURE_CLIP: a near-silent intro sits many deviations below a
+    song's mean, and a network never trained on such values throws the skeleton anywhere.
+    """
+    z = (x - x.mean(axis=0, keepdims=True)) / (x.std(axis=0, keepdims=True) + 1e-5)
+    return np.clip(z, -FEATURE_CLIP, FEATURE_CLIP)
 
 
 def beat_phase(beat_times: np.ndarray, times_s: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from dance.skeleton import mirror_norm
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1  # bump when the conversion or the features change
+CACHE_VERSION = 2  # bump when the conversion or the features change
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,13 @@ def _split(clips: list[PreparedClip]) -> tuple[list[PreparedClip], list[Prepared
     return train, val
 
 
+def better(result: dict[str, float], best: dict[str, float]) -> bool:
+    """Model selection: lower FID_k; lower L1 where FID_k cannot be measured (tiny data)."""
+    if math.isfinite(result["fid_k"]) and math.isfinite(best["fid_k"]):
+        return result["fid_k"] < best["fid_k"]
+    return result["l1"] < best["l1"]
+
+
 class Trainer:
     """Networks, optimisers and state of one run; `fit()` trains until done or out of time."""
 
@@ -280,6 +287,11 @@ class Trainer:
     def train_step(self, audio: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
         cfg, w = self.config, self.config.losses
         audio, real = audio.to(self.env.device), real.to(self.env.device)
+        pairs = bool(w.seed_diversity) and real.shape[0] >= 2
+        if pairs:  # the first half of the windows, twice, with different noise
+            half = real.shape[0] // 2
+            audio = torch.cat([audio[:half], audio[:half]])
+            real = torch.cat([real[:half], real[:half]])
         noise = self.generator.sample_noise(real.shape[0], real.shape[1], self.noise_rng)
         noise = noise.to(self.env.device)
         out: dict[str, float] = {}
@@ -309,6 +321,11 @@ class Trainer:
             term = losses.pose_l1(fake, real)
             g_total = g_total + w.l1 * term
             out["g/l1"] = term.item()
+        if pairs:
+            term = losses.seed_diversity(fake[:half], fake[half:], w.seed_diversity_target)
+            g_total = g_total + w.seed_diversity * term
+            out["g/seed_diversity"] = term.item()
+            out["g/seed_difference"] = (fake[:half] - fake[half:]).abs().mean().item()
         if w.motion_statistics:
             term = losses.motion_statistics(fake, real)
             g_total = g_total + w.motion_statistics * term
@@ -363,7 +380,7 @@ class Trainer:
             self.writer.add_scalar(f"val/{k}", v, self.step)
         self.history.append({"step": self.step, "epoch": self.epoch, **result})
         log.info("epoch %d step %d validation %s", self.epoch, self.step, result)
-        improved = not self.best or result["fid_k"] < self.best["fid_k"]
+        improved = not self.best or better(result, self.best)
         if improved:
             self.best = {"step": self.step, "epoch": self.epoch, **result}
         self.save(best=improved)

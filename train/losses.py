@@ -27,19 +27,34 @@ def pose_l1(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
 
 
 def motion_statistics(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
-    """L1 between per-window motion statistics: each joint coordinate's mean speed and spread.
+    """L1 between per-window motion statistics: each joint coordinate's mean speed,
+    acceleration and spread.
 
     L1 on poses asks for the average of every dance the music allows, which barely moves;
     statistics of a window do not depend on when each move happens, so matching them asks for
-    real dances' amount of motion without asking for their exact timing (not in the paper).
+    real dances' amount of motion without asking for their exact timing. The acceleration
+    term holds shaking to real dances' level (not in the paper).
     """
 
     def stats(x: torch.Tensor) -> torch.Tensor:
-        speed = (x[:, 1:] - x[:, :-1]).abs().mean(dim=1)  # (B, 18, 2)
+        velocity = x[:, 1:] - x[:, :-1]
+        speed = velocity.abs().mean(dim=1)  # (B, 18, 2)
+        accel = (velocity[:, 1:] - velocity[:, :-1]).abs().mean(dim=1)  # (B, 18, 2)
         spread = x.std(dim=1)  # (B, 18, 2)
-        return torch.cat([speed.flatten(1), spread.flatten(1)], dim=1)
+        return torch.cat([speed.flatten(1), accel.flatten(1), spread.flatten(1)], dim=1)
 
     return (stats(fake) - stats(real)).abs().mean()
+
+
+def seed_diversity(first: torch.Tensor, second: torch.Tensor, target: float) -> torch.Tensor:
+    """Hinge on how different two dances to the same music with different noise are.
+
+    A mode-seeking term (after Mao et al., CVPR 2019): L1 and the perceptual loss pull every
+    noise sample towards the one real dance, so the generator learns to ignore its noise and
+    every seed gives the same dance. This asks the mean absolute pose difference between two
+    samples to reach `target` (normalised units) and stops pushing once it does.
+    """
+    return torch.relu(target - (first - second).abs().mean())
 
 
 def feature_matching(

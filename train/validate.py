@@ -24,6 +24,13 @@ from .data import PreparedClip
 VAL_SEED = 1234  # noise seed of validation dances, fixed so epochs are comparable
 
 
+def fid_or_nan(real: np.ndarray, fake: np.ndarray) -> float:
+    """FID_k, or NaN when the validation set is too short for a covariance."""
+    if real.shape[0] < 2:
+        return float("nan")
+    return fid(reference_stats(real), fake)
+
+
 @dataclass(frozen=True)
 class ValidationResult:
     l1: float
@@ -54,12 +61,12 @@ class Validator:
             self.beats.append(analyse(samples).beat_times)
 
     @torch.no_grad()
-    def __call__(self, model: Generator) -> ValidationResult:
+    def __call__(self, model: Generator, seed: int = VAL_SEED) -> ValidationResult:
         was_training = model.training
         model.eval()
         l1s, bas, fake_feats, real_feats, fake_speed, real_speed = [], [], [], [], [], []
         for (clip, frames), beats in zip(self.clips, self.beats, strict=True):
-            fake = run_model(model, clip.audio[:frames], VAL_SEED)
+            fake = run_model(model, clip.audio[:frames], seed)
             real = clip.poses[:frames]
             l1s.append(float(np.abs(fake - real).mean()))
             seconds = (frames - 1) / self.fps
@@ -72,7 +79,41 @@ class Validator:
             model.train()
         return ValidationResult(
             l1=float(np.mean(l1s)),
-            fid_k=fid(reference_stats(np.concatenate(real_feats)), np.concatenate(fake_feats)),
+            fid_k=fid_or_nan(np.concatenate(real_feats), np.concatenate(fake_feats)),
             bas=float(np.nanmean(bas)),
             speed_ratio=float(np.mean(fake_speed) / max(np.mean(real_speed), 1e-9)),
         )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Score generator checkpoints on the validation dances over several seeds."""
+    import argparse
+    import json
+
+    from dance.model import load_model
+
+    from .data import load_clips, prepare
+
+    p = argparse.ArgumentParser(prog="python -m train.validate", description=main.__doc__)
+    p.add_argument("checkpoints", nargs="+", help="generator .safetensors or training .pt files")
+    p.add_argument("--data", required=True, help="ballroom folder")
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--seconds", type=float, default=30.0)
+    args = p.parse_args(argv)
+    rows = {}
+    for path in args.checkpoints:
+        model = load_model(path)
+        val = [c for c in prepare(load_clips(args.data), model.config) if c.split != "train"]
+        validator = Validator(val, args.seconds, model.config.fps)
+        runs = [validator(model, seed=s).as_dict() for s in range(args.seeds)]
+        rows[path] = {
+            k: (float(np.mean([r[k] for r in runs])), float(np.std([r[k] for r in runs])))
+            for k in runs[0]
+        }
+        rows[path]["steps"] = model.meta.get("trained_steps")
+        print(path, json.dumps(rows[path]))  # noqa: T201 (a CLI)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

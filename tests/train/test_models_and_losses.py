@@ -90,6 +90,7 @@ def test_every_generator_loss_term_backpropagates() -> None:
         ),
         "l1": losses.pose_l1(fake, real),
         "motion_statistics": losses.motion_statistics(fake, real),
+        "seed_diversity": losses.seed_diversity(fake, g(a, g.sample_noise(3, 20)), 0.5),
         "perceptual": losses.perceptual(stgcn, fake, real, (20.0, 5.0, 1.0)),
     }
     for name, term in terms.items():
@@ -101,6 +102,9 @@ def test_every_generator_loss_term_backpropagates() -> None:
     # Motion statistics ignore timing: a dance shifted in time matches itself exactly.
     assert losses.motion_statistics(real.roll(5, dims=1), real).item() < 0.02
     assert losses.motion_statistics(real * 0.3, real).item() > 0.05
+    # The diversity hinge stops pushing once two samples differ by the target.
+    assert losses.seed_diversity(real, real + 0.2, 0.1).item() == 0.0
+    assert losses.seed_diversity(real, real, 0.1).item() == pytest.approx(0.1)
     with pytest.raises(ValueError, match="block weights"):
         losses.perceptual(stgcn, fake, real, (1.0,))
 

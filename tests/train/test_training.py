@@ -40,14 +40,22 @@ def test_a_few_steps_write_a_checkpoint_that_dance_loads(
     stgcn_path = save_stgcn(stgcn, tmp_path / "stgcn.safetensors", {})
     config = tiny(
         epochs=1,
-        losses=LossWeights(mismatch=1.0, perceptual=1.0),
+        losses=LossWeights(mismatch=1.0, perceptual=1.0, motion_statistics=1.0, seed_diversity=1.0),
         stgcn_checkpoint=str(stgcn_path),
         stgcn_block_weights=(20.0, 5.0),
     )
     out = tmp_path / "run"
     result = train(config, ballroom_dir, out, progress=False)
     assert result.steps > 0 and result.epochs == 1
-    for name in ("g/adv_frame", "g/adv_seq", "g/feature_matching", "g/l1", "g/perceptual"):
+    for name in (
+        "g/adv_frame",
+        "g/adv_seq",
+        "g/feature_matching",
+        "g/l1",
+        "g/perceptual",
+        "g/motion_statistics",
+        "g/seed_diversity",
+    ):
         assert name in result.last_losses
     assert {"d_frame/loss", "d_seq/loss", "d_seq/gradient_penalty", "d_seq/mismatch"} <= set(
         result.last_losses
