@@ -23,6 +23,7 @@ import torch
 
 import dance
 from dance.audio import MIN_SECONDS, SAMPLE_RATE
+from dance.cli import NO_MODEL as NO_MODEL_CLI
 from dance.cli import TORCH_THREADS
 from dance.model import default_checkpoint
 
@@ -66,6 +67,7 @@ Example songs: *Crushed Ice Cocktail* and *Offshore* by Martin Strohmeier (K-Pon
 CSS = """
 #title { text-align: center; }
 #generate { min-height: 3.2rem; }
+#no-model { border: 1px solid #f59e0b; border-radius: 8px; padding: 0.5rem 1rem; }
 """
 
 
@@ -75,7 +77,7 @@ def load_generator() -> tuple[dance.Generator | None, str]:
         return dance.load_model(), ""
     except dance.ModelError as err:
         log.error("%s", err)
-        return None, str(err)
+        return None, str(err).removeprefix(f"{NO_MODEL_CLI}: ")  # the page says that already
 
 
 def new_request_dir(root: Path, keep: int = KEEP_REQUESTS) -> Path:

@@ -1,9 +1,10 @@
 """app.py in headless Chromium, as a visitor uses it: upload an MP3, set a seed, click Generate.
 
 Checks that the video plays with sound, that the same seed gives the same dance and another
-seed a different one (from the NPZ downloads the page links), and saves a screenshot to
-$APP_SCREENSHOT_DIR (else the test's tmp folder). The app runs the tiny test generator unless
-APP_TEST_CHECKPOINT names a real one, for timing: the click-to-playable time is printed.
+seed a different one (from the NPZ downloads the page links), that an example and a microphone
+recording (Chromium's fake device) make dances, and that Generate without a song says so. Saves
+a screenshot to $APP_SCREENSHOT_DIR (else the test's tmp folder). The app runs the tiny test
+generator unless APP_TEST_CHECKPOINT names a real one; the click-to-playable time is printed.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def generate(page, seed: int) -> float:
     page.locator("#seed input").fill(str(seed))
     t0 = time.perf_counter()
     page.locator("#generate").click()
+    wait_for_dance(page)
+    return time.perf_counter() - t0
+
+
+def wait_for_dance(page) -> None:
+    """Wait for the run just started to finish with a video that can play."""
     page.wait_for_function(  # the run has started ...
         f"!document.querySelector('{TRACKER}').classList.contains('hide')", timeout=30_000
     )
@@ -64,7 +71,6 @@ def generate(page, seed: int) -> float:
         timeout=GENERATE_TIMEOUT_MS,
         polling=50,
     )
-    return time.perf_counter() - t0
 
 
 def npz_keypoints(page, folder: Path, name: str) -> np.ndarray:
@@ -76,56 +82,107 @@ def npz_keypoints(page, folder: Path, name: str) -> np.ndarray:
     return dance.read_npz(path).keypoints
 
 
-def test_upload_generate_play_compare(chromium, model, mp3_30s, tmp_path_factory):  # noqa: F811
+@pytest.fixture(scope="module")
+def served(model, tmp_path_factory):
+    """(url, folder) of the app serving `model`; outputs and cached examples go in folder."""
+    folder = tmp_path_factory.mktemp("app_browser")
+    with running_app(model, folder) as url:
+        yield url, folder
+
+
+@pytest.fixture
+def open_page(chromium, served):  # noqa: F811
+    """open_page(*extra_args) -> a page on the app in a fresh headless Chromium."""
     from playwright.sync_api import sync_playwright
 
-    folder = tmp_path_factory.mktemp("app_browser")
-    shots = Path(os.environ.get("APP_SCREENSHOT_DIR") or folder)
-    shots.mkdir(parents=True, exist_ok=True)
-    with running_app(model, folder) as url, sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
-        )
+    with sync_playwright() as p:
+        browsers = []
+
+        def open_(*extra_args: str, **context: object):
+            args = CHROMIUM_ARGS + list(extra_args)
+            browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=args)
+            browsers.append(browser)
+            page = browser.new_context(
+                viewport={"width": 1280, "height": 900}, **context
+            ).new_page()
+            page.goto(served[0], wait_until="load")  # not "networkidle": a heartbeat stays open
+            page.wait_for_selector("#generate")
+            return page
+
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(url, wait_until="load")  # not "networkidle": the page keeps a heartbeat open
-            page.locator("#song input[type=file]").set_input_files(str(mp3_30s))
-            page.wait_for_selector("#song audio", state="attached", timeout=30_000)
-            page.locator("#seconds input[type=number]").fill(str(SONG_SECONDS))
-            page.locator("#seconds input[type=number]").press("Enter")
-
-            took_s = generate(page, seed=7)
-            print(f"\nclick to playable video, {SONG_SECONDS} s song: {took_s:.1f} s")
-            state = page.evaluate(
-                """async (playMs) => {
-                    const v = document.querySelector('#video video');
-                    v.muted = true;  // headless autoplay rules; the audio still decodes
-                    const start = v.currentTime;
-                    await v.play();
-                    await new Promise(r => setTimeout(r, playMs));
-                    return {start: start, now: v.currentTime, duration: v.duration,
-                            error: v.error ? v.error.code : null,
-                            audioBytes: v.webkitAudioDecodedByteCount};
-                }""",
-                PLAY_S * 1000,
-            )
-            first = npz_keypoints(page, folder, "first.npz")
-            generate(page, seed=7)
-            again = npz_keypoints(page, folder, "again.npz")
-            generate(page, seed=8)
-            other = npz_keypoints(page, folder, "other.npz")
-            page.locator("#video video").evaluate("v => v.pause()")
-            previous_label = page.locator("#previous [data-testid=block-label]").inner_text()
-            shot = shots / "app.png"
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot: {shot}")
+            yield open_
         finally:
-            browser.close()
+            for browser in browsers:
+                browser.close()
 
+
+def test_upload_generate_play_compare(open_page, served, mp3_30s):
+    import app
+
+    folder = served[1]
+    page = open_page()
+    page.locator("#song input[type=file]").set_input_files(str(mp3_30s))
+    page.wait_for_selector("#song audio", state="attached", timeout=30_000)
+    page.locator("#seconds input[type=number]").fill(str(SONG_SECONDS))
+    page.locator("#seconds input[type=number]").press("Enter")
+
+    took_s = generate(page, seed=7)
+    print(f"\nclick to playable video, {SONG_SECONDS} s song: {took_s:.1f} s")
+    state = page.evaluate(
+        """async (playMs) => {
+            const v = document.querySelector('#video video');
+            v.muted = true;  // headless autoplay rules; the audio still decodes
+            const start = v.currentTime;
+            await v.play();
+            await new Promise(r => setTimeout(r, playMs));
+            return {start: start, now: v.currentTime, duration: v.duration,
+                    error: v.error ? v.error.code : null,
+                    audioBytes: v.webkitAudioDecodedByteCount};
+        }""",
+        PLAY_S * 1000,
+    )
     assert state["error"] is None
     assert state["now"] > state["start"] + 0.3, state
     assert state["audioBytes"] > 0, state
     assert state["duration"] == pytest.approx(SONG_SECONDS, abs=0.1)
-    np.testing.assert_array_equal(again, first)
-    assert np.abs(other - first).mean() > 1e-3
-    assert "seed 7" in previous_label  # the last dance is kept beside the new one
+
+    first = npz_keypoints(page, folder, "first.npz")
+    generate(page, seed=7)
+    np.testing.assert_array_equal(npz_keypoints(page, folder, "again.npz"), first)
+    generate(page, seed=8)
+    assert np.abs(npz_keypoints(page, folder, "other.npz") - first).mean() > 1e-3
+    page.locator("#video video").evaluate("v => v.pause()")
+    assert "seed 7" in page.locator("#previous [data-testid=block-label]").inner_text()
+    shots = Path(os.environ.get("APP_SCREENSHOT_DIR") or folder)
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "app.png"), full_page=True)
+    print(f"screenshot: {shots / 'app.png'}")
+
+    song_file, label = app.EXAMPLE_SONGS[0]
+    page.locator("#examples").get_by_text(label).click()
+    wait_for_dance(page)
+    assert Path(song_file).stem in page.locator("#video video").get_attribute("src")
+    assert list((folder / "examples").rglob("*.mp4"))  # the example's dance is cached
+
+
+def test_record_from_the_microphone(open_page):
+    # Chromium's fake capture device plays a beep every second: a song with a clear beat.
+    fake_mic = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+    page = open_page(*fake_mic, permissions=["microphone"])
+    page.locator("#song button[aria-label='Record audio']").click()
+    page.locator("#song button:visible", has_text="Record").first.click()
+    page.wait_for_timeout(3500)
+    page.locator("#song button:visible", has_text="Stop").first.click()
+    page.wait_for_selector("#song audio", state="attached", timeout=30_000)
+    page.locator("#seconds input[type=number]").fill("2")
+    page.locator("#seconds input[type=number]").press("Enter")
+    generate(page, seed=1)
+    assert page.locator("#video video").evaluate("v => v.duration") == pytest.approx(2, abs=0.1)
+
+
+def test_generate_without_a_song_says_so(open_page):
+    page = open_page()
+    page.locator("#generate").click()
+    toast = page.locator(".toast-body").first
+    toast.wait_for(timeout=30_000)
+    assert "Please upload a song or record one first." in toast.inner_text()
