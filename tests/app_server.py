@@ -30,6 +30,8 @@ def running_app(model, folder: Path, no_model_reason: str = "") -> Iterator[str]
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GRADIO_EXAMPLES_CACHE", str(folder / "examples"))
         mp.setattr(app, "OUTPUT_ROOT", folder / "outputs")
+        if model is not None:
+            app.warm_up(model)  # as main() does, so timings match `python app.py`
         demo = app.build_demo(model, no_model_reason)
         port = free_port()
         app.serve(
