@@ -52,23 +52,46 @@ A neural network listens to the music and moves an 18-joint
 [OpenPose](https://github.com/CMU-Perceptual-Computing-Lab/openpose) skeleton, ten poses a
 second. It reimplements **Ren et al., "Self-supervised Dance Video Synthesis Conditioned on
 Music"**, ACM Multimedia 2020 ([arXiv:1912.06606](https://arxiv.org/abs/1912.06606),
-[doi:10.1145/3394171.3413932](https://doi.org/10.1145/3394171.3413932)): a convolutional
-encoder reads the raw waveform in 0.1 s chunks, recurrent layers follow the music over time, and
-a decoder turns that, plus random noise, into poses. It was trained as a GAN on videos of
-ballroom dancers (cha-cha, rumba, tango and waltz) from the dataset of Tang et al. (2018),
-*Dance with Melody*. The **seed** picks the noise: the same song and seed always give the same
-dance, another seed a different one. The tempo and beats are detected from the audio, and a dot
-in the corner of the video flashes on each beat.
-
+[doi:10.1145/3394171.3413932](https://doi.org/10.1145/3394171.3413932)): an audio encoder and
+recurrent layers follow the music over time, and a decoder turns them, plus random noise, into
+poses. It was trained as a GAN on videos of ballroom dancers (cha-cha, rumba, tango and waltz)
+from the dataset of Tang et al. (2018), *Dance with Melody*. The **seed** picks the noise: the
+same song and seed always give the same dance, another seed a different one. The tempo and beats
+are detected from the audio, and a dot in the corner of the video flashes on each beat.
+"""
+CREDITS = """
 Example songs: *Crushed Ice Cocktail* and *Offshore* by Martin Strohmeier (K-Pone), CC BY 3.0;
 *Escape from chaosland* by Sectoid, MIT. 30-second excerpts; see `examples/CREDITS.md`.
 """
+FEATURE_NAMES = {  # dance.analysis feature blocks, as the About text names them
+    "mel": "a mel spectrogram",
+    "onset": "onset strength",
+    "chroma": "chroma",
+    "beat": "the beat phase",
+    "pulse": "the local pulse",
+}
 
 CSS = """
 #title { text-align: center; }
 #generate { min-height: 3.2rem; }
 #no-model { border: 1px solid #f59e0b; border-radius: 8px; padding: 0.5rem 1rem; }
 """
+
+
+def describe(model: dance.Generator) -> str:
+    """One paragraph on the installed generator: size, training, what it hears."""
+    config = model.config
+    if config.frontend == "raw":
+        hears = "the raw waveform, read by a convolutional encoder in 0.1 s chunks as in the paper"
+    else:
+        names = ", ".join(FEATURE_NAMES.get(f, f) for f in config.features)
+        hears = f"music features every 0.1 s ({names}) in place of the paper's raw-waveform encoder"
+    params_m = sum(p.numel() for p in model.parameters()) / 1e6
+    steps = int(model.meta.get("trained_steps", 0))
+    return (
+        f"The generator installed here has {params_m:.1f} M parameters, was trained for "
+        f"{steps:,} steps, and hears {hears}."
+    )
 
 
 def load_generator() -> tuple[dance.Generator | None, str]:
@@ -262,7 +285,8 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
                 elem_id="examples",
                 **(cached if model is not None else {}),
             )
-        gr.Markdown(ABOUT, elem_id="about")
+        about = ABOUT + (f"\n{describe(model)}\n" if model is not None else "") + CREDITS
+        gr.Markdown(about, elem_id="about")
 
         shown = gr.State(None)  # {"video": path, "caption": str} of the dance on show
         dice.click(

@@ -85,6 +85,13 @@ def test_no_trained_model_is_reported(tmp_path, monkeypatch):
     assert model is None and "never trained" in reason
 
 
+def test_about_text_describes_the_installed_model(checkpoints):
+    raw = app.describe(dance.load_model(checkpoints["raw"]))
+    features = app.describe(dance.load_model(checkpoints["features"]))
+    assert "trained for 3 steps" in raw and "raw waveform" in raw
+    assert "a mel spectrogram, onset strength, the beat phase" in features
+
+
 # (b) and (d): the launched app through gradio_client.
 
 
