@@ -160,7 +160,7 @@ def make_dance(
         keypoints = dance.export_openpose_zip(result, out / f"{name}-openpose.zip")
         npz = dance.export_npz(result, out / f"{name}.npz")
     except dance.DanceError as err:
-        raise gr.Error(_visitor_message(err, song_path), title=type(err).__name__) from err
+        raise gr.Error(_visitor_message(err, song_path), title="Cannot make this dance") from err
     elapsed_s = time.perf_counter() - t0
     files = [str(video), str(keypoints), str(npz)]
     return (
