@@ -126,6 +126,13 @@ def test_client_mp3_in_playable_mp4_out(client, mp3):
 
 
 @pytest.mark.slow
+def test_client_takes_every_format(client, song_dir):
+    for suffix in (".wav", ".ogg", ".flac", ".m4a"):
+        song = write_song(song_dir / f"format{suffix}", 3.0)
+        assert dance.probe(generate(client, song, seconds=2)[0]).has_audio, suffix
+
+
+@pytest.mark.slow
 def test_client_same_seed_same_dance(client, mp3):
     def keypoints(seed: int) -> np.ndarray:
         return dance.read_npz(generate(client, mp3, seed=seed)[4][2]).keypoints

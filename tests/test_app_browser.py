@@ -180,8 +180,10 @@ def test_record_from_the_microphone(open_page):
     assert page.locator("#video video").evaluate("v => v.duration") == pytest.approx(2, abs=0.1)
 
 
-def test_generate_without_a_song_says_so(open_page):
+def test_random_seed_and_generate_without_a_song(open_page):
     page = open_page()
+    page.locator("#random-seed").click()
+    page.wait_for_function("document.querySelector('#seed input').value !== '0'")
     page.locator("#generate").click()
     toast = page.locator(".toast-body").first
     toast.wait_for(timeout=30_000)
