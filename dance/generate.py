@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 
 OVERLAP_FRACTION = 0.4  # of a window shared with each neighbour and cross-faded
 WINDOWS_PER_BATCH = 32  # windows run through the network at once
+# Model frames of mirrored audio added before and after the span, then cut away: a window's
+# first frame has no context on its left and comes out unsettled, so the song's own first and
+# last frames should never be a window's edge.
+EDGE_FRAMES = 5
 MAX_SEED = 2**63 - 1
 
 
@@ -113,6 +117,8 @@ def run_model(
     Returns:
         (frames, 18, 2) normalised poses.
     """
+    edge = min(EDGE_FRAMES, audio.shape[0] - 1)
+    audio = np.pad(audio, ((edge, edge), (0, 0)), mode="reflect")
     n_frames = audio.shape[0]
     window = model.config.window_frames
     overlap = int(round(window * OVERLAP_FRACTION))
@@ -128,7 +134,8 @@ def run_model(
         a = torch.stack([audio_t[s : s + length] for s in chunk]).to(device)
         z = torch.stack([noise[s : s + length] for s in chunk]).to(device)
         outputs.append(model(a, z).float().cpu().numpy())
-    return blend_windows(np.concatenate(outputs), starts, n_frames, overlap)
+    poses = blend_windows(np.concatenate(outputs), starts, n_frames, overlap)
+    return poses[edge : n_frames - edge]
 
 
 def generate(

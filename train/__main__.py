@@ -15,6 +15,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from dance.analysis import FEATURE_SIZES
+
 from .config import PRESETS, LossWeights, preset
 from .loop import train
 
@@ -34,6 +36,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, help="override the preset's batch size")
     p.add_argument("--seed", type=int, help="override the preset's seed")
     p.add_argument("--frontend", choices=["raw", "features"], help="audio front end")
+    p.add_argument(
+        "--features",
+        help="comma-separated audio feature blocks for the features front end "
+        f"(from: {', '.join(FEATURE_SIZES)}), e.g. mel,onset,chroma,beat,pulse",
+    )
     p.add_argument("--stgcn", help="pretrained ST-GCN for the perceptual loss")
     p.add_argument(
         "--loss",
@@ -73,6 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.frontend is not None and args.frontend != config.generator.frontend:
         features = config.generator.features if args.frontend == "features" else ()
         gen = dataclasses.replace(config.generator, frontend=args.frontend, features=features)
+        config = dataclasses.replace(config, generator=gen)
+    if args.features is not None:
+        names = tuple(n.strip() for n in args.features.split(",") if n.strip())
+        unknown = [n for n in names if n not in FEATURE_SIZES]
+        if not names or unknown or config.generator.frontend != "features":
+            print(
+                f"error: bad --features {args.features!r}: needs the features front end and "
+                f"names from {', '.join(FEATURE_SIZES)}",
+                file=sys.stderr,
+            )
+            return 2
+        gen = dataclasses.replace(config.generator, features=names)
         config = dataclasses.replace(config, generator=gen)
     if args.loss:
         weights = {}

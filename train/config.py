@@ -13,6 +13,7 @@ from typing import Any
 from dance.model import GeneratorConfig
 
 FEATURES = ("mel", "onset", "chroma")  # the librosa front end's per-frame feature blocks
+RHYTHM_FEATURES = (*FEATURES, "beat", "pulse")  # with the beat phase and the local pulse
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,9 @@ class LossWeights:
             another window's music (a matching-aware discriminator; not in the paper).
         motion_statistics: L1 between each window's per-joint speed and spread, generated
             vs real, so that the model moves as much as dancers do (not in the paper).
+        beat_alignment: asks the joints to slow down on the music's beats (see
+            losses.beat_alignment; needs "beat" among the generator's features; not in the
+            paper).
         seed_diversity: a hinge that asks two noise samples for the same music to differ by
             seed_diversity_target on average, so that seeds give different dances. Each
             batch then holds half as many windows, each twice (not in the paper).
@@ -45,6 +49,7 @@ class LossWeights:
     mismatch: float = 0.0
     motion_statistics: float = 0.0
     seed_diversity: float = 0.0
+    beat_alignment: float = 0.0
     seed_diversity_target: float = 0.03
 
 

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
+from dance.analysis import FEATURE_SIZES
 from dance.model import Generator, save_checkpoint
 
 from . import losses
@@ -109,6 +110,24 @@ def better(result: dict[str, float], best: dict[str, float]) -> bool:
     return result["l1"] < best["l1"]
 
 
+def _beat_column(config: TrainConfig) -> int:
+    """Column of sin(beat phase) in the generator's input (cos follows it), for the beat loss.
+
+    Raises:
+        ValueError: the beat loss is on but the generator is not given the beat phase.
+    """
+    gcfg = config.generator
+    if not config.losses.beat_alignment:
+        return -1
+    if gcfg.frontend != "features" or "beat" not in gcfg.features:
+        raise ValueError(
+            "the beat_alignment loss needs the 'beat' feature in the generator's input "
+            f"(frontend={gcfg.frontend!r}, features={list(gcfg.features)})"
+        )
+    names = list(gcfg.features)
+    return sum(FEATURE_SIZES[n] for n in names[: names.index("beat")])
+
+
 class Trainer:
     """Networks, optimisers and state of one run; `fit()` trains until done or out of time."""
 
@@ -124,6 +143,7 @@ class Trainer:
         command: str = "",
     ) -> None:
         self.config = config
+        self.beat_column = _beat_column(config)
         self.out = Path(out)
         self.env = setup_distributed()
         self.progress = progress and self.env.main
@@ -330,6 +350,12 @@ class Trainer:
             term = losses.motion_statistics(fake, real)
             g_total = g_total + w.motion_statistics * term
             out["g/motion_statistics"] = term.item()
+        if w.beat_alignment:
+            col = self.beat_column
+            phase = torch.atan2(audio[..., col], audio[..., col + 1])
+            term = losses.beat_alignment(fake, phase)
+            g_total = g_total + w.beat_alignment * term
+            out["g/beat_alignment"] = term.item()
         if w.perceptual and self.stgcn is not None:
             term = losses.perceptual(self.stgcn, fake, real, cfg.stgcn_block_weights)
             g_total = g_total + w.perceptual * term

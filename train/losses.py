@@ -57,6 +57,26 @@ def seed_diversity(first: torch.Tensor, second: torch.Tensor, target: float) -> 
     return torch.relu(target - (first - second).abs().mean())
 
 
+def beat_alignment(poses: torch.Tensor, phase: torch.Tensor, sharpness: float = 4.0) -> torch.Tensor:
+    """How fast the dance moves on the music's beats, relative to its mean speed (not in the paper).
+
+    Motion beats are the minima of joint speed (dance.metrics), so a dance on the beat slows
+    down as each beat lands. The real dances here are not phase-locked to their music, so no
+    imitation term can teach this; this term asks for it directly. Each frame's weight peaks
+    at a beat, exp(sharpness * (cos(phase) - 1)), and the weighted mean speed is divided by
+    the window's mean speed, so it cannot be lowered by moving less overall (the
+    motion-statistics term holds the amount of motion).
+
+    Args:
+        poses: (B, T, 18, 2) generated poses.
+        phase: (B, T) beat phase in radians at each frame (0 on a beat).
+    """
+    speed = (poses[:, 2:] - poses[:, :-2]).norm(dim=-1).mean(dim=-1) / 2  # (B, T-2), central
+    weight = torch.exp(sharpness * (torch.cos(phase[:, 1:-1]) - 1))
+    on_beat = (weight * speed).sum(dim=1) / weight.sum(dim=1).clamp_min(1e-6)
+    return (on_beat / (speed.mean(dim=1) + 1e-4)).mean()
+
+
 def feature_matching(
     fake_feats: list[torch.Tensor], real_feats: list[torch.Tensor]
 ) -> torch.Tensor:

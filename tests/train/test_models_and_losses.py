@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,7 @@ def test_every_generator_loss_term_backpropagates() -> None:
         "motion_statistics": losses.motion_statistics(fake, real),
         "seed_diversity": losses.seed_diversity(fake, g(a, g.sample_noise(3, 20)), 0.5),
         "perceptual": losses.perceptual(stgcn, fake, real, (20.0, 5.0, 1.0)),
+        "beat_alignment": losses.beat_alignment(fake, torch.rand(3, 20) * 6.28),
     }
     for name, term in terms.items():
         assert term.ndim == 0 and torch.isfinite(term), name
@@ -107,6 +109,20 @@ def test_every_generator_loss_term_backpropagates() -> None:
     assert losses.seed_diversity(real, real, 0.1).item() == pytest.approx(0.1)
     with pytest.raises(ValueError, match="block weights"):
         losses.perceptual(stgcn, fake, real, (1.0,))
+
+
+def test_beat_alignment_prefers_pauses_on_the_beat() -> None:
+    # A joint swinging with a period of 8 frames stops at its turning points, every 4 frames.
+    t = torch.arange(40, dtype=torch.float32)
+    swing = torch.sin(2 * math.pi * t / 8)
+    dance = torch.zeros(1, 40, 18, 2)
+    dance[0, :, :, 0] = 0.1 * swing[:, None]
+    on_turns = (2 * math.pi * (t - 2) / 4).unsqueeze(0)  # beats at frames 2, 6, 10...
+    between = on_turns + math.pi  # beats half a beat later, mid-swing
+    on, off = losses.beat_alignment(dance, on_turns), losses.beat_alignment(dance, between)
+    assert on.item() < 0.3 < 1.3 < off.item()
+    # Moving less overall does not help: the term is relative to the window's mean speed.
+    assert losses.beat_alignment(dance * 0.1, on_turns).item() == pytest.approx(on.item(), rel=0.05)
 
 
 def test_discriminator_losses_and_gradient_penalty() -> None:
