@@ -77,13 +77,16 @@ def _seam_ratio(keypoints: np.ndarray, window: int, overlap: int) -> float:
     """Mean joint speed in the frames where windows meet, over the mean speed elsewhere.
 
     The seam zone of each window after the first is its overlap with the previous one plus
-    the frame step into it, where a hard cut would show.
+    the frame step into it, where a hard cut would show. Windows are laid over the span with
+    EDGE_FRAMES of lead-in and lead-out, so they start EDGE_FRAMES before the output's frame 0.
     """
     n = len(keypoints)
+    edge = generate_module.EDGE_FRAMES
     speed = np.linalg.norm(np.diff(keypoints, axis=0), axis=-1).mean(axis=1)  # step k -> k+1
     seam = np.zeros(n - 1, dtype=bool)
-    for start in window_starts(n, window, overlap)[1:]:
-        seam[start - 1 : start + max(overlap, 1)] = True
+    for padded_start in window_starts(n + 2 * edge, window, overlap)[1:]:
+        start = padded_start - edge
+        seam[max(start - 1, 0) : max(start + max(overlap, 1), 0)] = True
     assert seam.any() and (~seam).any()
     return float(speed[seam].mean() / speed[~seam].mean())
 
@@ -94,6 +97,7 @@ def test_no_jump_at_window_seams(model, song_long, monkeypatch):
     overlap = int(round(window * generate_module.OVERLAP_FRACTION))
     dance = generate(model, song_long, seed=5)
     assert len(window_starts(len(dance.keypoints), window, overlap)) > 20
+    assert generate_module.EDGE_FRAMES > 0  # the seams are offset by the lead-in
     assert _seam_ratio(dance.keypoints, window, overlap) <= SEAM_TOLERANCE
 
     # The measure has teeth: cutting the same song into windows without cross-fading shows.
