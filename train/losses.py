@@ -57,7 +57,9 @@ def seed_diversity(first: torch.Tensor, second: torch.Tensor, target: float) -> 
     return torch.relu(target - (first - second).abs().mean())
 
 
-def beat_alignment(poses: torch.Tensor, phase: torch.Tensor, sharpness: float = 4.0) -> torch.Tensor:
+def beat_alignment(
+    poses: torch.Tensor, phase: torch.Tensor, sharpness: float = 4.0
+) -> torch.Tensor:
     """How fast the dance moves on the music's beats, relative to its mean speed (not in the paper).
 
     Motion beats are the minima of joint speed (dance.metrics), so a dance on the beat slows
