@@ -31,6 +31,10 @@ SILENCE_RMS = 1e-4  # a span quieter than this (-80 dBFS) counts as silence
 MAX_CHANNELS = 64  # more channels than this is not music, it is a malformed or hostile header
 MAX_INPUT_RATE = 768_000  # Hz; above this the header is not believable
 FFMPEG_TIMEOUT_S = 120  # a decode that takes longer than this is hung, not slow
+# The only demuxers ffmpeg may use on a song: audio files and the common video containers.
+# Playlists (hls) and scripts (concat) are left out: they would make ffmpeg open other files
+# or URLs named inside an upload.
+FFMPEG_DEMUXERS = "wav,w64,aiff,caf,au,mp3,aac,ogg,flac,wv,ape,asf,mov,matroska,avi"
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,18 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def ffmpeg_input(path: str | Path) -> list[str]:
+    """ffmpeg arguments that open path as a local audio or video file and nothing else.
+
+    "file:" keeps a name such as "http:x.mp3" a file name; the whitelists keep ffmpeg from
+    following a playlist inside the file to other files or to the network.
+    """
+    # fmt: off
+    return ["-protocol_whitelist", "file", "-format_whitelist", FFMPEG_DEMUXERS,
+            "-i", f"file:{Path(path)}"]
+    # fmt: on
+
+
 def _check_file(path: Path) -> None:
     if not path.exists():
         raise AudioError(f"{path}: no such file")
@@ -71,7 +87,7 @@ def _check_file(path: Path) -> None:
 def _ffmpeg_duration(path: Path) -> float:
     """Length in seconds from ffmpeg's reading of the container header (no full decode)."""
     # fmt: off
-    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path)]
+    cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", *ffmpeg_input(path)]
     # fmt: on
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=FFMPEG_TIMEOUT_S)
@@ -131,7 +147,7 @@ def _decode_ffmpeg(path: Path, start_s: float, seconds: float) -> np.ndarray:
     """Mono float32 at SAMPLE_RATE through the bundled ffmpeg (seek, downmix and resample)."""
     # fmt: off
     cmd = [ffmpeg_exe(), "-nostdin", "-v", "error",
-           "-ss", f"{start_s:.6f}", "-t", f"{seconds:.6f}", "-i", str(path),
+           "-ss", f"{start_s:.6f}", "-t", f"{seconds:.6f}", *ffmpeg_input(path),
            "-map", "0:a:0", "-f", "f32le", "-ac", "1", "-ar", str(SAMPLE_RATE), "-"]
     # fmt: on
     try:

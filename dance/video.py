@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 from tqdm.auto import tqdm
 
-from .audio import ffmpeg_exe
+from .audio import ffmpeg_exe, ffmpeg_input
 from .errors import VideoError
 from .motion import VIDEO_FPS
 from .output import atomic_output, check_writable
@@ -209,7 +209,7 @@ def write_mp4(
            "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}",
            "-framerate", str(fps), *COLOR_TAGS, "-i", "pipe:0"]
     if song is not None:
-        cmd += ["-ss", f"{start_s:.6f}", "-t", f"{duration_s:.6f}", "-i", str(song),
+        cmd += ["-ss", f"{start_s:.6f}", "-t", f"{duration_s:.6f}", *ffmpeg_input(song),
                 "-map", "0:v:0", "-map", "1:a:0", *audio_codec_args()]
     cmd += [*video_codec_args(), *COLOR_TAGS, "-movflags", "+faststart", "-f", "mp4"]
     # fmt: on
