@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -122,6 +123,35 @@ def test_cli_killed_run_resumes_from_its_last_checkpoint(
     assert done.returncode == 0
     final, _ = load_training_checkpoint(out)
     assert final["step"] > step and final["epoch"] == state["epoch"] + 1
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_always_leaves_a_valid_checkpoint(
+    ballroom_dir: Path, tmp_path: Path
+) -> None:
+    # A checkpoint every step, so that kills land in the middle of writing one too.
+    out = tmp_path / "run"
+    args = ["--preset", "tiny", "--data", str(ballroom_dir), "--out", str(out), "--no-progress"]
+    args += ["--set", "checkpoint_every=1", "--epochs", "50"]
+    rng = random.Random(1234)
+    last_step = -1
+    for attempt in range(4):
+        extra = ["--resume"] if attempt else []
+        proc = run_cli(*args, *extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 300
+        while time.time() < deadline and proc.poll() is None:
+            state, _ = load_training_checkpoint(out)
+            if state is not None and state["step"] > last_step:
+                break
+            time.sleep(0.1)
+        time.sleep(rng.uniform(0.0, 1.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        state, _ = load_training_checkpoint(out)
+        assert state is not None, f"kill {attempt}: no valid checkpoint left"
+        assert state["step"] > last_step, f"kill {attempt}: resumed run lost progress"
+        last_step = state["step"]
+    assert dance.load_model(out / "generator.safetensors").meta["trained_steps"] > 0
 
 
 @pytest.mark.slow
