@@ -37,6 +37,9 @@ QUEUE_SIZE = 16  # visitors waiting at most; one dance is made at a time (2 CPU 
 KEEP_REQUESTS = 16  # newest request folders kept in OUTPUT_ROOT; older ones are deleted
 OUTPUT_ROOT = Path(tempfile.gettempdir()) / "dance-app"  # one sub-folder per request
 GRADIO_CACHE_S = (3600, 6 * 3600)  # Gradio's own copies (uploads, served files): hourly sweep
+# ... and, on every request, all but the newest entries go (about 4 per dance: the upload, the
+# video and two downloads), so the cache holds the last ~64 dances, ~300 MB, however busy.
+GRADIO_CACHE_KEEP = 256
 NO_MODEL = "No trained model is installed, so this demo cannot dance yet."
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 EXAMPLE_SONGS = [  # (file, label); credits in examples/CREDITS.md
@@ -114,6 +117,25 @@ def new_request_dir(root: Path, keep: int = KEEP_REQUESTS) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{time.time_ns()}-", dir=root))
 
 
+def prune_gradio_cache(folder: Path, keep: int | None = None) -> int:
+    """Delete all but the newest `keep` entries of Gradio's file cache; returns how many went.
+
+    Each upload and each served file sits in its own hash-named sub-folder there. A queued
+    request's upload is among the newest few dozen (the queue holds QUEUE_SIZE), so it stays.
+    """
+    keep = GRADIO_CACHE_KEEP if keep is None else keep
+    if not folder.is_dir():
+        return 0
+    entries = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime)
+    gone = entries[: max(0, len(entries) - keep)]
+    for entry in gone:
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    return len(gone)
+
+
 def _visitor_message(err: dance.DanceError, song: Path) -> str:
     """The library's message, with the server's upload path cut down to the file name."""
     return str(err).replace(str(song), song.name)
@@ -139,6 +161,7 @@ def make_dance(
     if not song:
         raise gr.Error("Please upload a song or record one first.", title="No song")
     song_path = Path(song)
+    prune_gradio_cache(Path(gr.utils.get_upload_folder()))
     step = progress or (lambda *args, **kwargs: None)
     t0 = time.perf_counter()
     try:

@@ -75,6 +75,23 @@ def test_request_folders_are_bounded(tmp_path):
     assert sorted(tmp_path.iterdir()) == sorted(made[-3:])
 
 
+def test_gradio_cache_is_bounded_by_count(tiny_model, tmp_path, monkeypatch):
+    cache = tmp_path / "gradio"
+    for i in range(12):
+        entry = cache / f"hash{i:02d}"
+        entry.mkdir(parents=True)
+        (entry / "song.mp3").write_bytes(b"x")
+        os.utime(entry, (1_000_000 + i, 1_000_000 + i))
+    assert app.prune_gradio_cache(cache, keep=5) == 7
+    assert sorted(p.name for p in cache.iterdir()) == [f"hash{i:02d}" for i in range(7, 12)]
+    # Every request prunes Gradio's real cache folder.
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+    monkeypatch.setattr(app, "GRADIO_CACHE_KEEP", 2)
+    song = write_song(tmp_path / "song.wav", 3.0)
+    app.make_dance(tiny_model, str(song), 0, 2, 0, out_root=tmp_path / "out")
+    assert sorted(p.name for p in cache.iterdir()) == ["hash10", "hash11"]
+
+
 def test_no_trained_model_is_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("DANCE_CHECKPOINT", str(tmp_path / "missing.safetensors"))
     model, reason = app.load_generator()
