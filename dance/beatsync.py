@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     from .datasets import load_ballroom
 
     t0 = time.perf_counter()
+    checkpoints = _parse_checkpoints(args.checkpoint)
     clips = load_ballroom(args.data)
     train = [c for c in clips if c.split == "train"]
     val = [c for c in clips if c.split == "val"]
@@ -131,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         )
     ]
     unseen = [ballroom[c.name] for c in val] + list(others.values())
-    for label, path in _parse_checkpoints(args.checkpoint):
+    for label, path in checkpoints:
         model = load_model(path)
         log.info("%s: %d dances", label, len(unseen) * len(args.seeds))
         dances = []
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     table = markdown(rows)
     meta = {
         "command": "python -m dance.beatsync " + " ".join(args.argv),
-        "checkpoints": {label: str(p) for label, p in _parse_checkpoints(args.checkpoint)},
+        "checkpoints": {label: str(p) for label, p in checkpoints},
         "seeds": list(args.seeds),
         "val_songs": [c.name for c in val],
         "other_songs": [p.name for p in other_paths],
