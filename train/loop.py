@@ -143,6 +143,7 @@ class Trainer:
         command: str = "",
     ) -> None:
         self.config = config
+        self.commit = _git_commit()  # the code this run loaded, not HEAD when it saves
         self.beat_column = _beat_column(config)
         self.out = Path(out)
         self.env = setup_distributed()
@@ -260,7 +261,7 @@ class Trainer:
             "train_dances": [c.name for c in self.train_clips],
             "val_dances": [c.name for c in self.val_clips],
             "command": self.command,
-            "commit": _git_commit(),
+            "commit": self.commit,
             "last_losses": dict(self.last_losses),
             "best_val": dict(self.best),
             "processes": self.env.world,
