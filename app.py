@@ -78,6 +78,10 @@ CSS = """
 #title { text-align: center; }
 #generate { min-height: 3.2rem; }
 #no-model { border: 1px solid #f59e0b; border-radius: 8px; padding: 0.5rem 1rem; }
+/* The videos' captions sit above the picture, not over the dancer's head. */
+#video [data-testid="block-label"], #previous [data-testid="block-label"] {
+    position: static; margin-bottom: 6px;
+}
 """
 
 
