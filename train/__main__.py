@@ -118,15 +118,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.data}: no such data folder", file=sys.stderr)
         return 2
     command = "python -m train " + shlex.join(argv if argv is not None else sys.argv[1:])
-    result = train(
-        config,
-        args.data,
-        args.out,
-        resume=args.resume,
-        cache_dir=args.cache,
-        progress=not args.no_progress,
-        command=command,
-    )
+    try:
+        result = train(
+            config,
+            args.data,
+            args.out,
+            resume=args.resume,
+            cache_dir=args.cache,
+            progress=not args.no_progress,
+            command=command,
+        )
+    except FileNotFoundError as err:  # data or a pretrained network that is not there
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if os.environ.get("RANK", "0") == "0":
         print(
             json.dumps(

@@ -188,3 +188,14 @@ def test_two_process_ddp_on_gloo(ballroom_dir: Path, tmp_path: Path) -> None:
     assert state["generator"]["meta"]["processes"] == 2
     single.close()
     assert dance.load_model(out / "generator.safetensors").meta["trained_steps"] == state["step"]
+
+
+def test_cli_missing_stgcn_is_an_error_not_a_traceback(
+    ballroom_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from train.__main__ import main
+
+    args = ["--preset", "tiny", "--data", str(ballroom_dir), "--out", str(tmp_path / "run")]
+    args += ["--stgcn", str(tmp_path / "absent.safetensors"), "--loss", "perceptual=1"]
+    assert main([*args, "--no-progress"]) == 2
+    assert "absent.safetensors" in capsys.readouterr().err
