@@ -58,7 +58,9 @@ Music"**, ACM Multimedia 2020 ([arXiv:1912.06606](https://arxiv.org/abs/1912.066
 [doi:10.1145/3394171.3413932](https://doi.org/10.1145/3394171.3413932)): an audio encoder and
 recurrent layers follow the music over time, and a decoder turns them, plus random noise, into
 poses. It was trained as a GAN on videos of ballroom dancers (cha-cha, rumba, tango and waltz)
-from the dataset of Tang et al. (2018), *Dance with Melody*. The **seed** picks the noise: the
+from the dataset of Tang et al. (2018), *Dance with Melody*. Those dancers do not time their
+steps to the beat, so, beyond the paper, it was also trained to pause on the music's beats,
+and its moves land on the beat of songs it never heard. The **seed** picks the noise: the
 same song and seed always give the same dance, another seed a different one. The tempo and beats
 are detected from the audio, and a dot in the corner of the video flashes on each beat.
 """
