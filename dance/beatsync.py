@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,8 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from .audio import load_song
-from .errors import DanceError, InputError
+from .errors import InputError
+from .evaluate import run_command
 from .generate import generate
+from .metrics.baselines import as_song
 from .metrics.crossmodal_train import reference_from
 from .metrics.report import RowResult, _fmt, _fmt_sync, build_row, to_json
 from .metrics.stats import PairedTest, paired_test
@@ -137,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         log.info("%s: %d dances", label, len(unseen) * len(args.seeds))
         dances = []
         for music in unseen:
-            song = _as_song(music)
+            song = as_song(music.name, music.samples)
             for seed in args.seeds:
                 dance = generate(model, song, seed=seed)
                 dances.append((music.name, seed, dance.keypoints, dance.fps, music))
@@ -174,12 +177,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _as_song(music: Music):
-    from .metrics.baselines import _song
-
-    return _song(music.name, music.samples)
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m dance.beatsync",
@@ -199,25 +196,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=Path("runs/beatsync"))
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args(argv)
-    args.argv = list(argv) if argv is not None else []
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import sys
-
-    import torch
-
-    args = parse_args(argv)
-    if argv is None:
-        args.argv = sys.argv[1:]
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    torch.set_num_threads(args.threads)
-    try:
-        return run(args)
-    except DanceError as err:
-        log.error("%s", err)
-        return err.exit_code
+    return run_command(parse_args(argv), run)
 
 
 if __name__ == "__main__":

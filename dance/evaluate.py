@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -227,7 +228,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     args = parser.parse_args(argv)
-    args.argv = list(argv) if argv is not None else []
+    args.argv = list(argv) if argv is not None else sys.argv[1:]
     if not args.data and not args.dances:
         parser.error("give keypoint NPZ files with --song, or --data to build the table")
     if args.dances and not args.song:
@@ -235,21 +236,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    import sys
-
+def run_command(args: argparse.Namespace, job: Callable[[argparse.Namespace], int]) -> int:
+    """What the scoring commands share: INFO logging, args.threads torch threads, and a
+    DanceError turned into its message and exit code."""
     import torch
 
-    args = parse_args(argv)
-    if argv is None:
-        args.argv = sys.argv[1:]
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
     try:
-        return build_table(args) if args.data else score_files(args)
+        return job(args)
     except DanceError as err:
         log.error("%s", err)
         return err.exit_code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run_command(args, lambda a: build_table(a) if a.data else score_files(a))
 
 
 if __name__ == "__main__":

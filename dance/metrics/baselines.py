@@ -96,7 +96,8 @@ def real_rows(val: Sequence[Clip], musics: dict[str, Music]) -> list[Candidate]:
     return out
 
 
-def _song(name: str, samples: np.ndarray) -> Song:
+def as_song(name: str, samples: np.ndarray) -> Song:
+    """Whole decoded samples as a Song, to generate a dance for them."""
     duration = samples.size / SAMPLE_RATE
     return Song(Path(name), samples, 0.0, duration, duration)
 
@@ -118,11 +119,11 @@ def generator_rows(
         n_frames = n_pose_frames(music.duration_s, fps)
         silence = np.zeros((n_frames, model.config.audio_input_size), dtype=np.float32)
         for seed in seeds:
-            own = generate(model, _song(clip.name, music.samples), seed=seed).keypoints
+            own = generate(model, as_song(clip.name, music.samples), seed=seed).keypoints
             out.append(Candidate("generator", clip.name, seed, own, fps, music))
             quiet = run_model(model, silence, seed)
             out.append(Candidate("generator_silence", clip.name, seed, quiet, fps, music))
-            swapped = generate(model, _song(other.name, other_samples), seed=seed).keypoints
+            swapped = generate(model, as_song(other.name, other_samples), seed=seed).keypoints
             out.append(
                 Candidate("generator_other_song", clip.name, seed, swapped, fps, music, other.name)
             )
