@@ -18,6 +18,7 @@ from .errors import (
     NoTrainedModelError,
     OutputError,
     SongTooLongError,
+    StyleError,
     VideoError,
 )
 from .export import (
@@ -46,6 +47,7 @@ __all__ = [
     "RenderStats",
     "Song",
     "SongTooLongError",
+    "StyleError",
     "VideoError",
     "VideoInfo",
     "export_npz",

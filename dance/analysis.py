@@ -31,7 +31,14 @@ FEATURE_SIZES: dict[str, int] = {
     "chroma": 12,  # pitch-class energy, mean over the frame
     "beat": 2,  # sin and cos of the phase within the current beat (beat tracker)
     "pulse": 1,  # predominant local pulse (PLP), max over the frame, standardised
+    "beat2": 2,  # sin and cos of the phase within the current pair of beats
+    "tempo": 1,  # local tempo from the beat spacing, (BPM - TEMPO_CENTRE) / TEMPO_SCALE
 }
+# Blocks that need only a beat grid, not the sound: they can be computed from a dance's own
+# motion beats, so that motion-only clips (no music) can train a generator that uses them.
+RHYTHM_BLOCKS = ("beat", "beat2", "tempo")
+TEMPO_CENTRE_BPM = 110.0  # the "tempo" block is 0 here ...
+TEMPO_SCALE_BPM = 30.0  # ... and +-1 this far away
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,48 @@ def beat_phase(beat_times: np.ndarray, times_s: np.ndarray) -> np.ndarray:
     return (times_s - grid[idx]) / (grid[idx + 1] - grid[idx])
 
 
+def local_tempo_bpm(beat_times: np.ndarray, times_s: np.ndarray) -> np.ndarray:
+    """Tempo at each time from the spacing of the surrounding beats (median tempo outside)."""
+    beats = np.asarray(beat_times, dtype=np.float64)
+    if beats.size < 2:
+        return np.full(times_s.shape, TEMPO_CENTRE_BPM)
+    spacing = np.diff(beats)
+    centres = 0.5 * (beats[1:] + beats[:-1])
+    return 60.0 / np.interp(times_s, centres, spacing)
+
+
+def rhythm_features(beat_times: np.ndarray, names: Sequence[str], n_frames: int) -> np.ndarray:
+    """The beat-grid feature blocks (RHYTHM_BLOCKS among `names`, in order) for pose frames.
+
+    Args:
+        beat_times: beats in seconds from the first pose frame, from music or from motion.
+        names: feature blocks; those not in RHYTHM_BLOCKS are skipped.
+        n_frames: pose frames; frame k is centred at (k + 0.5) / MODEL_FPS.
+
+    Returns:
+        (n_frames, total size of the rhythm blocks) float32.
+    """
+    times = (np.arange(n_frames) + 0.5) / MODEL_FPS
+    blocks = []
+    for name in names:
+        if name == "beat":
+            phase = 2 * np.pi * beat_phase(beat_times, times)
+            blocks.append(np.stack([np.sin(phase), np.cos(phase)], axis=1))
+        elif name == "beat2":
+            # Which of two beats, and where in it: lets a dance alternate (step left, step
+            # right) with the music. Which beat of a pair comes first is arbitrary.
+            pairs = np.asarray(beat_times, dtype=np.float64)[::2]
+            phase = 2 * np.pi * beat_phase(pairs, times)
+            blocks.append(np.stack([np.sin(phase), np.cos(phase)], axis=1))
+        elif name == "tempo":
+            bpm = local_tempo_bpm(beat_times, times)
+            z = (bpm - TEMPO_CENTRE_BPM) / TEMPO_SCALE_BPM
+            blocks.append(np.clip(z, -FEATURE_CLIP, FEATURE_CLIP)[:, None])
+    if not blocks:
+        return np.zeros((n_frames, 0), dtype=np.float32)
+    return np.concatenate(blocks, axis=1).astype(np.float32)
+
+
 def frame_features(
     samples: np.ndarray,
     names: Sequence[str],
@@ -172,10 +221,8 @@ def frame_features(
             blocks.append(_standardise(pooled))
         elif name == "chroma":
             blocks.append(_pool(analysis.chroma, n_frames, "mean"))
-        elif name == "beat":
-            times = (np.arange(n_frames) + 0.5) / MODEL_FPS
-            phase = 2 * np.pi * beat_phase(analysis.beat_times, times)
-            blocks.append(np.stack([np.sin(phase), np.cos(phase)], axis=1))
+        elif name in RHYTHM_BLOCKS:
+            blocks.append(rhythm_features(analysis.beat_times, [name], n_frames))
         elif name == "pulse":
             import librosa
 

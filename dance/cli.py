@@ -1,4 +1,4 @@
-"""The command line: `python -m dance generate SONG -o out.mp4 ...` and `python -m dance info`.
+"""The command line: `python -m dance generate SONG -o out.mp4 ...`, `styles` and `info`.
 
 Parses arguments, sets up logging, calls the library and turns a `DanceError` into one line on
 stderr and its exit code (see errors.py). The only module in `dance` that prints.
@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, default="dance.mp4", metavar="MP4", help="the video to write"
     )
     gen.add_argument("--seed", type=int, default=0, help="noise seed: same seed, same dance")
+    gen.add_argument(
+        "--style",
+        default="auto",
+        metavar="STYLE",
+        help="dance style (`python -m dance styles` lists them); auto: chosen from the music",
+    )
     gen.add_argument("--start", type=float, default=0.0, help="start in the song, seconds")
     gen.add_argument(
         "--seconds", type=float, default=None, help="length in seconds; None: the rest of the song"
@@ -131,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="generator weights; None: $DANCE_CHECKPOINT, else checkpoints/generator.safetensors",
     )
     _add_verbosity(gen)
+
+    styles = sub.add_parser(
+        "styles", help="list the installed generator's dance styles", formatter_class=fmt
+    )
+    styles.add_argument(
+        "--checkpoint", type=Path, default=None, metavar="PATH", help="as for generate"
+    )
+    _add_verbosity(styles)
 
     info = sub.add_parser("info", help="describe the installed generator", formatter_class=fmt)
     info.add_argument(
@@ -181,6 +195,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         model,
         args.song,
         seed=args.seed,
+        style=args.style,
         start=args.start,
         seconds=args.seconds,
         max_seconds=args.max_seconds,
@@ -211,7 +226,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         t = result.timings
         print(
             f"{result.song.name}: {result.duration_s:.1f} s from {result.start_s:g} s, "
-            f"seed {result.seed}, tempo {result.tempo_bpm:.1f} BPM, "
+            f"seed {result.seed}, "
+            + (f"style {result.style}, " if result.style else "")
+            + f"tempo {result.tempo_bpm:.1f} BPM, "
             f"{result.beat_times.size} beats"
         )
         print(f"{stats.frames} frames at {VIDEO_FPS} fps, {stats.width}x{stats.height}")
@@ -224,6 +241,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
             + (f", exports {export_s:.1f} s" if len(written) > 1 else "")
             + f"; total {total_s:.1f} s"
         )
+    return 0
+
+
+def cmd_styles(args: argparse.Namespace) -> int:
+    from .styles import AUTO, AUTO_RULE, describe
+
+    model = _load(args.checkpoint)
+    styles = model.config.styles
+    if not styles:
+        print(f"{AUTO}: this generator was trained without styles; it has one way to dance")
+        return 0
+    width = max(len(s) for s in (AUTO, *styles))
+    print(f"{AUTO:<{width}}  {AUTO_RULE}")
+    for style in styles:
+        print(f"{style:<{width}}  {describe(style)}")
     return 0
 
 
@@ -258,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(TORCH_THREADS)
-    command = {"generate": cmd_generate, "info": cmd_info}[args.command]
+    command = {"generate": cmd_generate, "styles": cmd_styles, "info": cmd_info}[args.command]
     try:
         return command(args)
     except DanceError as err:

@@ -20,6 +20,10 @@ class InputError(DanceError):
     exit_code = 2
 
 
+class StyleError(InputError):
+    """An unknown dance style, or a style asked of a generator trained without styles."""
+
+
 class AudioError(DanceError):
     """The song cannot be used: not audio, corrupt, empty, silent or too short."""
 

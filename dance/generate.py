@@ -21,6 +21,7 @@ from .analysis import MusicAnalysis, analyse, frame_features, n_pose_frames, raw
 from .audio import DEFAULT_MAX_SECONDS, Song, load_song
 from .errors import InputError
 from .model import Generator
+from .styles import AUTO, auto_style, check_style, style_columns
 from .motion import VIDEO_FPS, blend_windows, resample, window_starts
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ class Dance:
         duration_s: length of the dance in seconds.
         tempo_bpm: the song's tempo estimate over the span.
         beat_times: music beats in seconds from `start_s`, shape (n_beats,).
+        style: the style danced ("" for a generator without styles); when `auto` was asked,
+            the one it chose.
         timings: seconds spent per stage ("decode", "analysis", "model").
     """
 
@@ -59,6 +62,7 @@ class Dance:
     duration_s: float
     tempo_bpm: float
     beat_times: np.ndarray
+    style: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
     def video_frames(self, fps: int = VIDEO_FPS) -> int:
@@ -91,11 +95,43 @@ def check_seed(seed: object) -> int:
     return value
 
 
-def audio_input(model: Generator, song: Song, analysis: MusicAnalysis, n_frames: int) -> np.ndarray:
-    """What the model's front end eats for a song: (n_frames, config.audio_input_size)."""
-    if model.config.frontend == "raw":
+def audio_input(
+    model: Generator, song: Song, analysis: MusicAnalysis, n_frames: int, style: str = ""
+) -> np.ndarray:
+    """What the model's front end eats for a song: (n_frames, config.audio_input_size).
+
+    `style` (one of the model's styles) is required when the model has styles.
+    """
+    config = model.config
+    if config.frontend == "raw":
         return raw_frames(song.samples, n_frames)
-    return frame_features(song.samples, model.config.features, n_frames, analysis)
+    features = frame_features(song.samples, config.features, n_frames, analysis)
+    if not config.styles:
+        return features
+    return np.concatenate([features, style_columns(config.styles, style, n_frames)], axis=1)
+
+
+def choose_style(model: Generator, style: str, analysis: MusicAnalysis) -> str:
+    """The style to dance: `style` checked against the model's, or the auto rule's pick.
+
+    Raises:
+        StyleError: an unknown style.
+    """
+    styles = model.config.styles
+    name = check_style(style, styles)
+    if not styles:
+        return ""
+    if name != AUTO:
+        return name
+    choice = auto_style(
+        analysis.tempo_bpm,
+        analysis.beat_times,
+        analysis.onset_envelope,
+        analysis.feature_rate,
+        styles,
+    )
+    log.info("auto style: %s (3/4 time: %s, %.0f BPM)", choice.style, choice.triple, choice.tempo_bpm)
+    return choice.style
 
 
 @torch.no_grad()
@@ -143,6 +179,7 @@ def generate(
     song: str | Path | Song,
     *,
     seed: int = 0,
+    style: str = AUTO,
     start: float = 0.0,
     seconds: float | None = None,
     max_seconds: float = DEFAULT_MAX_SECONDS,
@@ -154,15 +191,19 @@ def generate(
         model: a generator from `load_model`.
         song: an audio file, or a `Song` already decoded with `load_song`.
         seed: the noise seed (0 to 2**63 - 1). The same seed gives the same dance.
+        style: one of the generator's styles (`dance.styles`), or "auto" to let the music
+            choose. The same song, seed and style give the same dance.
         start: where the dance starts in the song, in seconds (ignored for a `Song`).
         seconds: how long; None takes the rest of the song (ignored for a `Song`).
         max_seconds: the longest span accepted.
         progress: show progress bars.
 
     Raises:
-        InputError, AudioError, SongTooLongError: see `load_song`; InputError for a bad seed.
+        InputError, AudioError, SongTooLongError: see `load_song`; InputError for a bad seed;
+            StyleError (an InputError) for an unknown style.
     """
     seed = check_seed(seed)
+    check_style(style, model.config.styles)  # before decoding: a typo fails at once
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if not isinstance(song, Song):
@@ -172,7 +213,8 @@ def generate(
     t0 = time.perf_counter()
     analysis = analyse(song.samples)
     n_frames = n_pose_frames(song.duration_s, model.config.fps)
-    audio = audio_input(model, song, analysis, n_frames)
+    style = choose_style(model, style, analysis)
+    audio = audio_input(model, song, analysis, n_frames, style)
     timings["analysis"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -196,5 +238,6 @@ def generate(
         duration_s=song.duration_s,
         tempo_bpm=analysis.tempo_bpm,
         beat_times=analysis.beat_times[analysis.beat_times <= song.duration_s],
+        style=style,
         timings=timings,
     )

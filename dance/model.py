@@ -46,6 +46,8 @@ class GeneratorConfig:
         dropout: dropout before the output layer.
         window_frames: the sequence length the model was trained on; inference uses windows
             of this length.
+        styles: the dance styles it was trained on (dance.styles), in the order of the
+            one-hot style vector appended to every input frame; empty for no style input.
         fps: pose frames per second.
         sample_rate: audio samples per second of the input.
     """
@@ -61,6 +63,7 @@ class GeneratorConfig:
     decoder_blocks: int = 3
     dropout: float = 0.5
     window_frames: int = 50
+    styles: tuple[str, ...] = ()
     fps: int = MODEL_FPS
     sample_rate: int = SAMPLE_RATE
 
@@ -68,6 +71,11 @@ class GeneratorConfig:
         if self.frontend not in ("raw", "features"):
             raise ValueError(f"frontend must be 'raw' or 'features', got {self.frontend!r}")
         object.__setattr__(self, "features", tuple(self.features))
+        object.__setattr__(self, "styles", tuple(self.styles))
+        if len(set(self.styles)) != len(self.styles):
+            raise ValueError(f"styles repeat: {list(self.styles)}")
+        if self.styles and self.frontend != "features":
+            raise ValueError("styles need the 'features' front end")
         if self.frontend == "features" and not self.features:
             raise ValueError("the 'features' front end needs at least one feature block")
         unknown = [f for f in self.features if f not in FEATURE_SIZES]
@@ -79,7 +87,7 @@ class GeneratorConfig:
         """Numbers per pose frame the audio encoder takes."""
         if self.frontend == "raw":
             return SAMPLES_PER_FRAME
-        return sum(FEATURE_SIZES[f] for f in self.features)
+        return sum(FEATURE_SIZES[f] for f in self.features) + len(self.styles)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GeneratorConfig:
