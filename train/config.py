@@ -14,6 +14,8 @@ from dance.model import GeneratorConfig
 
 FEATURES = ("mel", "onset", "chroma")  # the librosa front end's per-frame feature blocks
 RHYTHM_FEATURES = (*FEATURES, "beat", "pulse")  # with the beat phase and the local pulse
+STYLE_FEATURES = ("beat", "beat2", "tempo")  # beat-grid inputs only: motion-only clips have them
+STYLES = ("waltz", "tango", "chacha", "rumba", "modern", "street")  # the styles preset's
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,38 @@ PRESETS: dict[str, TrainConfig] = {
         checkpoint_every=100,
         val_every=1,
         render_every=10,
+    ),
+    # Dance styles from all the real motion at hand (ballroom with music, G1 Moves and CMU
+    # motion only): rhythm inputs from each dance's own beat grid, a style input, styles
+    # balanced, time-warped and mirrored copies; about 2.5 hours on 2 CPU cores.
+    "styles": TrainConfig(
+        generator=GeneratorConfig(
+            frontend="features",
+            features=STYLE_FEATURES,
+            styles=STYLES,
+            audio_code_size=128,
+            rnn_hidden=128,
+            decoder_width=512,
+            decoder_blocks=3,
+            window_frames=50,
+        ),
+        losses=LossWeights(
+            mismatch=1.0, motion_statistics=500.0, seed_diversity=200.0, beat_alignment=5.0
+        ),
+        d_width=0.25,
+        d_rnn_layers=1,
+        seq_fusion="interaction",
+        stgcn_checkpoint="checkpoints/stgcn.safetensors",
+        stgcn_block_weights=(20.0, 5.0, 1.0, 1.0),
+        batch_size=16,
+        epochs=400,
+        max_minutes=150.0,
+        window_stride=20,
+        mirror=True,
+        log_every=20,
+        checkpoint_every=100,
+        val_every=1,
+        render_every=0,
     ),
     # A few seconds per step on any machine: for tests.
     "tiny": TrainConfig(

@@ -57,8 +57,11 @@ class Validator:
         for clip in clips:
             frames = min(clip.poses.shape[0], int(round(seconds * fps)))
             self.clips.append((clip, frames))
-            samples = clip.samples[: frames * SAMPLES_PER_FRAME]
-            self.beats.append(analyse(samples).beat_times)
+            if clip.beat_times is not None:  # rhythm inputs from the dance's own beat grid
+                self.beats.append(clip.beat_times[clip.beat_times <= frames / fps])
+            else:
+                samples = clip.samples[: frames * SAMPLES_PER_FRAME]
+                self.beats.append(analyse(samples).beat_times)
 
     @torch.no_grad()
     def __call__(self, model: Generator, seed: int = VAL_SEED) -> ValidationResult:
