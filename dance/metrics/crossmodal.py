@@ -2,8 +2,8 @@
 
 Two small recurrent encoders map 5 s of music features and 5 s of poses to unit vectors; a
 dance that suits its music lands near it. They are trained on the real training dances by
-crossmodal_train.py with a symmetric contrastive (InfoNCE) loss; docs/metrics.md says why
-that replaces the paper's MMD-NCA. This module owns the networks, their file format, the
+evaluation/crossmodal_train.py with a symmetric contrastive (InfoNCE) loss; docs/metrics.md
+says why that replaces the paper's MMD-NCA. This module owns the networks, their file format, the
 inputs they eat, and the scores built on them:
 
 * retrieval: for each music window, rank N dance windows by cosine similarity; top-k accuracy
@@ -276,7 +276,7 @@ def load_crossmodal(path: str | Path | None = None) -> CrossModal:
     if not path.is_file():
         raise ModelError(
             f"{path}: no cross-modal encoder weights; train them with "
-            "`python -m dance.metrics.crossmodal_train --data ../shared/data/ballroom`"
+            "`python -m evaluation.crossmodal_train --data ../shared/data/ballroom`"
         )
     try:
         with safe_open(str(path), framework="pt") as f:

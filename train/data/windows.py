@@ -1,8 +1,8 @@
 """Training data: dataset clips -> model inputs -> fixed-length windows.
 
-Clips come from dance.datasets (the same loaders evaluation uses). Each clip's audio is turned
-into the generator's input once (raw chunks or librosa features over the whole dance) and
-cached on disk, because librosa analysis is the slow part of start-up.
+Clips come from the loaders beside this module (the same ones evaluation uses). Each clip's
+audio is turned into the generator's input once (raw chunks or librosa features over the whole
+dance) and cached on disk, because librosa analysis is the slow part of start-up.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ import torch
 from torch.utils.data import Dataset
 
 from dance.analysis import frame_features, raw_frames
-from dance.datasets import Clip, load_ballroom, load_paper_json
 from dance.model import GeneratorConfig
 from dance.skeleton import mirror_norm
+
+from .ballroom import load_ballroom
+from .common import Clip
+from .paper_json import load_paper_json
 
 log = logging.getLogger(__name__)
 

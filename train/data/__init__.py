@@ -1,0 +1,27 @@
+"""Dataset loaders: every source becomes `Clip`s of OpenPose-18 poses at the model's rate.
+
+One module per source (ballroom, paper_json, aist, g1moves), all built on common.py; windows.py
+turns clips into the generator's training windows. Used by training and by evaluation; the
+library (`dance/`) never needs them to make a dance.
+"""
+
+from .aist import load_aist, load_aist_pickle
+from .ballroom import load_ballroom
+from .common import Clip
+from .g1moves import load_g1moves
+from .paper_json import load_paper_json
+from .windows import PreparedClip, WindowDataset, load_clips, model_input, prepare
+
+__all__ = [
+    "Clip",
+    "PreparedClip",
+    "WindowDataset",
+    "load_aist",
+    "load_aist_pickle",
+    "load_ballroom",
+    "load_clips",
+    "load_g1moves",
+    "load_paper_json",
+    "model_input",
+    "prepare",
+]
