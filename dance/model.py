@@ -8,15 +8,15 @@ weights with `save_checkpoint`, so this module alone owns the checkpoint format.
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from . import checkpoint
 from .analysis import FEATURE_SIZES
 from .audio import MODEL_FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
 from .errors import ModelError, NoTrainedModelError
@@ -88,14 +88,6 @@ class GeneratorConfig:
         if self.frontend == "raw":
             return SAMPLES_PER_FRAME
         return sum(FEATURE_SIZES[f] for f in self.features) + len(self.styles)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> GeneratorConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown config fields {sorted(unknown)}")
-        return cls(**data)
 
 
 class RawAudioEncoder(nn.Module):
@@ -247,59 +239,12 @@ def save_checkpoint(model: Generator, path: str | Path, meta: dict[str, Any]) ->
         meta: JSON-serialisable facts about training: steps, data, losses. `trained_steps`
             (an int) marks the model as trained; `load_model` refuses files without it.
     """
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    metadata = {
-        "format": CHECKPOINT_FORMAT,
-        "config": json.dumps(asdict(model.config)),
-        "meta": json.dumps(meta),
-    }
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
-    return path
+    return checkpoint.save(model, path, format=CHECKPOINT_FORMAT, meta=meta)
 
 
 def default_checkpoint() -> Path:
     """The generator `load_model()` uses: $DANCE_CHECKPOINT, else DEFAULT_CHECKPOINT."""
     return Path(os.environ.get(CHECKPOINT_ENV) or DEFAULT_CHECKPOINT)
-
-
-def _read_safetensors(path: Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
-    except Exception as err:  # safetensors raises several unrelated types for a bad file
-        raise ModelError(
-            f"{path}: not a readable safetensors file (corrupt or truncated?): {err}"
-        ) from err
-    return metadata, tensors
-
-
-def _read_torch(path: Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    try:
-        ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as err:  # pickle, zip and weights-only errors all mean "unusable file"
-        raise ModelError(
-            f"{path}: not a readable checkpoint (corrupt or truncated?): {err}"
-        ) from err
-    if not isinstance(ckpt, dict):
-        raise ModelError(f"{path}: not a dance checkpoint (holds a {type(ckpt).__name__})")
-    gen = ckpt.get("generator", ckpt)
-    if not isinstance(gen, dict) or "config" not in gen or "state_dict" not in gen:
-        raise ModelError(f"{path}: not a dance checkpoint (no generator config and weights)")
-    metadata = {
-        "format": gen.get("format", CHECKPOINT_FORMAT),
-        "config": json.dumps(gen["config"]),
-        "meta": json.dumps(gen.get("meta", {})),
-    }
-    return metadata, gen["state_dict"]
 
 
 def load_model(
@@ -329,28 +274,14 @@ def load_model(
                 "`python -m train` (see README.md) or pass a checkpoint path."
             )
         raise ModelError(f"{path}: no such checkpoint file")
-    reader = _read_torch if path.suffix in (".pt", ".pth") else _read_safetensors
-    metadata, state_dict = reader(path)
-    if metadata.get("format") != CHECKPOINT_FORMAT:
-        raise ModelError(
-            f"{path}: incompatible checkpoint format {metadata.get('format')!r}; "
-            f"this version reads {CHECKPOINT_FORMAT!r}"
-        )
-    try:
-        config = GeneratorConfig.from_dict(json.loads(metadata["config"]))
-        meta = json.loads(metadata.get("meta", "{}"))
-    except (KeyError, ValueError, TypeError) as err:
-        raise ModelError(f"{path}: incompatible generator config: {err}") from err
-    model = Generator(config)
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as err:
-        first = str(err).strip().splitlines()[0:3]
-        raise ModelError(f"{path}: weights do not match the config: {' '.join(first)}") from err
+    stored = checkpoint.read(
+        path, format=CHECKPOINT_FORMAT, what="generator", record_key="generator"
+    )
+    model = checkpoint.build(stored, GeneratorConfig, Generator, "generator")
+    meta = stored.meta
     if require_trained and not int(meta.get("trained_steps", 0)) > 0:
         raise NoTrainedModelError(
             f"{path}: this generator was never trained (no training steps recorded), so it "
             "would not dance. Train one with `python -m train` (see README.md)."
         )
-    model.meta = meta
     return model.to(device).eval()

@@ -27,8 +27,8 @@ from dance.metrics.fid import (
 from dance.metrics.geometric import GEOMETRIC_NAMES, geometric_features, relations
 from dance.metrics.kinetic import N_KINETIC, kinetic_features
 from dance.metrics.quality import motion_quality
-from dance.metrics.stats import paired_test, summarise
 from dance.skeleton import JOINT, px_to_norm
+from evaluation.stats import paired_test
 from tests.metrics_synth import STANDING_PX, beat_grid, beat_locked_dance
 
 PERIOD_S = 0.5  # 120 BPM
@@ -227,7 +227,7 @@ def test_shuffling_destroys_beat_sync_significance():
     assert np.mean([r.p_value for r in shuffled]) > 0.3
 
 
-# Quality and statistics -----------------------------------------------------------------
+# Quality -----------------------------------------------------------------
 
 
 def test_jitter_and_bone_jumps_flag_noise_and_stretching():
@@ -254,10 +254,3 @@ def test_still_dance_has_no_jitter_score_and_no_speed():
     still = px_to_norm(np.repeat(STANDING_PX[None], 40, axis=0))
     q = motion_quality(still, 10)
     assert np.isnan(q.jitter) and q.mean_speed_px_s == 0.0
-
-
-def test_paired_test_exact_and_summary():
-    assert paired_test(np.full(10, 0.1)).p_value == pytest.approx(1 / 1024)
-    assert paired_test([0.1, -0.1, 0.2, -0.2]).p_value > 0.3
-    s = summarise([1.0, 2.0, 3.0, np.nan])
-    assert (s.mean, s.n) == (2.0, 3) and s.sem == pytest.approx(1 / np.sqrt(3))

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from dance.analysis import FEATURE_SIZES
+from dance.errors import DanceError
 
 from .config import PRESETS, LossWeights, preset
 from .loop import train
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=not args.no_progress,
             command=command,
         )
-    except FileNotFoundError as err:  # data or a pretrained network that is not there
+    except (FileNotFoundError, DanceError) as err:  # missing data, or a missing or bad ST-GCN
         print(f"error: {err}", file=sys.stderr)
         return 2
     if os.environ.get("RANK", "0") == "0":

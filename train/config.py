@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from dance.checkpoint import config_from_dict
 from dance.model import GeneratorConfig
 
 FEATURES = ("mel", "onset", "chroma")  # the librosa front end's per-frame feature blocks
@@ -110,7 +111,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         data = dict(data)
-        data["generator"] = GeneratorConfig.from_dict(data["generator"])
+        data["generator"] = config_from_dict(GeneratorConfig, data["generator"])
         data["losses"] = LossWeights(**data["losses"])
         data["stgcn_block_weights"] = tuple(data["stgcn_block_weights"])
         known = {f.name for f in fields(cls)}

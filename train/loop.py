@@ -26,8 +26,9 @@ from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
+from dance import checkpoint
 from dance.analysis import FEATURE_SIZES
-from dance.model import Generator, save_checkpoint
+from dance.model import CHECKPOINT_FORMAT, Generator, save_checkpoint
 
 from . import losses
 from .checkpoints import load_training_checkpoint, save_training_checkpoint
@@ -230,12 +231,9 @@ class Trainer:
     def state(self) -> dict[str, Any]:
         return {
             "config": self.config.to_dict(),
-            "generator": {
-                "format": "dance-generator/1",
-                "config": self.config.to_dict()["generator"],
-                "state_dict": self.generator.state_dict(),
-                "meta": self.meta(),
-            },
+            "generator": checkpoint.record(
+                self.generator, format=CHECKPOINT_FORMAT, meta=self.meta()
+            ),
             "frame_d": self.frame_d.state_dict(),
             "seq_d": self.seq_d.state_dict(),
             "opt_g": self.opt_g.state_dict(),

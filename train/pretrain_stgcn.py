@@ -26,9 +26,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from dance.datasets import Clip, load_aist, load_ballroom, load_g1moves
 from dance.skeleton import mirror_norm
 
+from .data import Clip, load_aist, load_ballroom, load_g1moves
 from .stgcn import STGCN, STGCNConfig, save_stgcn
 
 log = logging.getLogger(__name__)

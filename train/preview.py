@@ -89,7 +89,7 @@ def contact_sheet(clips: list, path: Path, frames: int = SHEET_FRAMES) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dance.datasets import load_aist, load_ballroom, load_g1moves, load_paper_json
+    from .data import load_aist, load_ballroom, load_g1moves, load_paper_json
 
     p = argparse.ArgumentParser(
         prog="python -m train.preview", description="PNG contact sheets of converted dances"

@@ -7,9 +7,7 @@ are pretrained in-project by train.pretrain_stgcn (the paper's GCN.pth was never
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from dance import checkpoint
+from dance.errors import ModelError
 from dance.skeleton import N_JOINTS, STGCN_CENTER, STGCN_EDGES
 
 STGCN_FORMAT = "dance-stgcn/1"
@@ -148,46 +148,23 @@ class STGCN(nn.Module):
 
 def save_stgcn(model: STGCN, path: str | Path, meta: dict[str, Any]) -> Path:
     """Write weights, config and metadata (classes, accuracy) as safetensors, atomically."""
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    metadata = {
-        "format": STGCN_FORMAT,
-        "config": json.dumps(asdict(model.config)),
-        "meta": json.dumps(meta),
-    }
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
-    return path
+    return checkpoint.save(model, path, format=STGCN_FORMAT, meta=meta)
 
 
 def load_stgcn(path: str | Path) -> STGCN:
     """A frozen ST-GCN in eval mode, for the perceptual loss.
 
     Raises:
-        FileNotFoundError: no file at path (run train.pretrain_stgcn first).
-        ValueError: the file is not an ST-GCN checkpoint.
+        ModelError: no file at path (run train.pretrain_stgcn first), or not an ST-GCN file.
     """
-    from safetensors import safe_open
-
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
+        raise ModelError(
             f"{path}: no pretrained ST-GCN; run `python -m train.pretrain_stgcn` first, or set "
             "the perceptual weight to 0"
         )
-    with safe_open(str(path), framework="pt") as f:
-        metadata = f.metadata() or {}
-        state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
-    if metadata.get("format") != STGCN_FORMAT:
-        raise ValueError(f"{path}: not an ST-GCN checkpoint ({metadata.get('format')!r})")
-    model = STGCN(STGCNConfig(**json.loads(metadata["config"])))
-    model.load_state_dict(state)
-    model.meta = json.loads(metadata.get("meta", "{}"))
-    model.eval()
+    stored = checkpoint.read(path, format=STGCN_FORMAT, what="ST-GCN")
+    model = checkpoint.build(stored, STGCNConfig, STGCN, "ST-GCN").eval()
     for p in model.parameters():
         p.requires_grad_(False)
     return model

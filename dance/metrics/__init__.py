@@ -2,9 +2,9 @@
 
 kinetic / geometric: motion features (FID_k, FID_g); fid: Frechet distance and diversity;
 beats: Beat Alignment Score and the beat-sync test; quality: jitter and bone-length jumps;
-crossmodal: the learned music-dance matching (trained by crossmodal_train); suite: all of them
-on one dance or a set; baselines, report, plots: the evaluation table (`python -m
-dance.evaluate`). docs/metrics.md documents every definition and its 2D adaptation.
+crossmodal: the learned music-dance matching; suite: all of them on one dance or a set. The
+evaluation table (baselines, report, plots) and the cross-modal training live in the top-level
+`evaluation` package. docs/metrics.md documents every definition and its 2D adaptation.
 """
 
 from .beats import BeatAlignment, BeatSync, beat_alignment, beat_sync, motion_beats

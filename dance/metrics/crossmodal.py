@@ -2,8 +2,8 @@
 
 Two small recurrent encoders map 5 s of music features and 5 s of poses to unit vectors; a
 dance that suits its music lands near it. They are trained on the real training dances by
-crossmodal_train.py with a symmetric contrastive (InfoNCE) loss; docs/metrics.md says why
-that replaces the paper's MMD-NCA. This module owns the networks, their file format, the
+evaluation/crossmodal_train.py with a symmetric contrastive (InfoNCE) loss; docs/metrics.md
+says why that replaces the paper's MMD-NCA. This module owns the networks, their file format, the
 inputs they eat, and the scores built on them:
 
 * retrieval: for each music window, rank N dance windows by cosine similarity; top-k accuracy
@@ -14,9 +14,7 @@ inputs they eat, and the scores built on them:
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import checkpoint
 from ..analysis import FEATURE_SIZES, MusicAnalysis, frame_features
 from ..audio import MODEL_FPS
 from ..errors import ModelError
@@ -68,14 +67,6 @@ class CrossModalConfig:
     @property
     def music_input_size(self) -> int:
         return sum(FEATURE_SIZES[f] for f in self.music_features)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CrossModalConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"unknown config fields {sorted(unknown)}")
-        return cls(**data)
 
 
 class SequenceEncoder(nn.Module):
@@ -248,20 +239,7 @@ def retrieval(music_emb: np.ndarray, dance_emb: np.ndarray, groups: np.ndarray) 
 
 def save_crossmodal(model: CrossModal, path: str | Path, meta: dict[str, Any]) -> Path:
     """Write the encoders, their config and a training record as one safetensors file."""
-    from safetensors.torch import save_file
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    metadata = {
-        "format": CROSSMODAL_FORMAT,
-        "config": json.dumps(asdict(model.config)),
-        "meta": json.dumps(meta),
-    }
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
-    return path
+    return checkpoint.save(model, path, format=CROSSMODAL_FORMAT, meta=meta)
 
 
 def load_crossmodal(path: str | Path | None = None) -> CrossModal:
@@ -270,28 +248,11 @@ def load_crossmodal(path: str | Path | None = None) -> CrossModal:
     Raises:
         ModelError: the file is missing, unreadable or of another format.
     """
-    from safetensors import safe_open
-
     path = Path(path) if path is not None else DEFAULT_CROSSMODAL
     if not path.is_file():
         raise ModelError(
             f"{path}: no cross-modal encoder weights; train them with "
-            "`python -m dance.metrics.crossmodal_train --data ../shared/data/ballroom`"
+            "`python -m evaluation.crossmodal_train --data ../shared/data/ballroom`"
         )
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            metadata = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
-    except Exception as err:  # safetensors raises several unrelated types for a bad file
-        raise ModelError(f"{path}: not a readable safetensors file: {err}") from err
-    if metadata.get("format") != CROSSMODAL_FORMAT:
-        raise ModelError(
-            f"{path}: format {metadata.get('format')!r}, this version reads {CROSSMODAL_FORMAT!r}"
-        )
-    model = CrossModal(CrossModalConfig.from_dict(json.loads(metadata["config"])))
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as err:
-        raise ModelError(f"{path}: weights do not match the config: {err}") from err
-    model.meta = json.loads(metadata.get("meta", "{}"))
-    return model.eval()
+    stored = checkpoint.read(path, format=CROSSMODAL_FORMAT, what="cross-modal encoder")
+    return checkpoint.build(stored, CrossModalConfig, CrossModal, "cross-modal encoder").eval()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checkpoint import read_safetensors, write_safetensors
+
 STD_FLOOR_FRACTION = 0.05  # each real std is at least this fraction of the median real std
 
 
@@ -95,27 +97,22 @@ def diversity(reference: ReferenceStats, generated: np.ndarray) -> float:
 
 def save_reference(path: str | Path, stats: dict[str, ReferenceStats], meta: dict) -> Path:
     """Write named reference statistics (e.g. "kinetic", "geometric") as one safetensors file."""
-    from safetensors.numpy import save_file
-
-    path = Path(path)
     tensors = {}
     for name, s in stats.items():
         for field in ("mean", "std", "cov"):
             tensors[f"{name}.{field}"] = np.ascontiguousarray(getattr(s, field))
     counts = {name: s.n for name, s in stats.items()}
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata={"counts": json.dumps(counts), "meta": json.dumps(meta)})
-    tmp.replace(path)
-    return path
+    metadata = {"counts": json.dumps(counts), "meta": json.dumps(meta)}
+    return write_safetensors(path, tensors, metadata)
 
 
 def load_reference(path: str | Path) -> tuple[dict[str, ReferenceStats], dict]:
-    """Read what save_reference wrote: (named statistics, meta)."""
-    from safetensors import safe_open
+    """Read what save_reference wrote: (named statistics, meta).
 
-    with safe_open(str(path), framework="np") as f:
-        metadata = f.metadata() or {}
-        arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
+    Raises:
+        ModelError: the file is missing or unreadable.
+    """
+    metadata, arrays = read_safetensors(path, framework="np")
     counts = json.loads(metadata["counts"])
     stats = {
         name: ReferenceStats(

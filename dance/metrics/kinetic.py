@@ -7,7 +7,7 @@ vertical speed and the mean acceleration magnitude ("energy expenditure"). The 2
 * "horizontal" is the image x axis and "vertical" the image y axis. There is no depth, so the
   horizontal energy holds one axis where the 3D one holds two (x and z);
 * positions are pixels of the paper's 640 x 360 frame at ANALYSIS_FPS, whatever the input
-  rate, so speeds are px/s and accelerations px/s^2; the shared layout (dance.datasets.common)
+  rate, so speeds are px/s and accelerations px/s^2; the shared layout (train/data/common.py)
   removes horizontal travel, so these are body motion plus rise and fall, not travel;
 * velocity is the central difference (the original averages finite differences over a
   +-2 frame window at 60 fps, about the same +-33 ms), acceleration the central difference of

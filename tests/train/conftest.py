@@ -85,7 +85,7 @@ def aist_pickle(tmp_path: Path) -> Path:
 @pytest.fixture
 def g1_dir(tmp_path: Path) -> Path:
     """A G1 Moves clip folder: joints (T, 23, 3) in metres, z up, at 60 fps."""
-    from dance.datasets.ballroom import openpose_3d
+    from train.data.ballroom import openpose_3d
 
     seconds = 6.0
     joints_cm, center_cm = mocap_motion(seconds, yaw_deg=0.0)

@@ -9,11 +9,18 @@ import pytest
 import soundfile as sf
 
 from dance.audio import MODEL_FPS, SAMPLES_PER_FRAME
-from dance.datasets import load_aist_pickle, load_ballroom, load_g1moves, load_paper_json
 from dance.skeleton import JOINT, norm_to_px
 from tests.train.synthetic import mocap_motion
 from train.config import PRESETS
-from train.data import WindowDataset, load_clips, prepare
+from train.data import (
+    WindowDataset,
+    load_aist_pickle,
+    load_ballroom,
+    load_clips,
+    load_g1moves,
+    load_paper_json,
+    prepare,
+)
 
 
 def assert_upright_front_view(poses: np.ndarray) -> None:

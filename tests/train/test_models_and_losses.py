@@ -158,7 +158,7 @@ def test_stgcn_graph_and_features(tmp_path: Path) -> None:
 
 
 def test_pretrain_stgcn_learns_to_tell_dances_apart() -> None:
-    from dance.datasets import Clip
+    from train.data import Clip
     from train.pretrain_stgcn import pretrain
 
     rng = np.random.default_rng(0)

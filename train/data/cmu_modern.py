@@ -15,7 +15,7 @@ import numpy as np
 from dance.skeleton import JOINT
 
 from .bvh import forward_kinematics, read_bvh
-from dance.datasets.common import Clip, front_view_px, rolling_floor, to_model_rate
+from .common import Clip, front_view_px, rolling_floor, to_model_rate
 
 CM_PER_M = 100.0
 ANKLE_HEIGHT_M = 0.08  # the rig's foot joint above the floor when the foot is flat

@@ -1,6 +1,6 @@
 """Train the cross-modal encoders and the FID reference on the real TRAINING dances.
 
-    python -m dance.metrics.crossmodal_train --data ../shared/data/ballroom
+    python -m evaluation.crossmodal_train --data ../shared/data/ballroom
 
 writes checkpoints/crossmodal.safetensors (encoders + a training record with validation
 retrieval) and checkpoints/fid_reference.safetensors (real kinetic and geometric feature
@@ -29,10 +29,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..analysis import analyse
-from ..skeleton import mirror_norm
-from .common import ANALYSIS_FPS, WINDOW_S
-from .crossmodal import (
+from dance.analysis import analyse
+from dance.metrics.common import ANALYSIS_FPS, WINDOW_S
+from dance.metrics.crossmodal import (
     DEFAULT_CROSSMODAL,
     CrossModal,
     CrossModalConfig,
@@ -44,9 +43,10 @@ from .crossmodal import (
     save_crossmodal,
     windows,
 )
-from .fid import ReferenceStats, reference_stats, save_reference
-from .geometric import geometric_features
-from .kinetic import kinetic_features
+from dance.metrics.fid import ReferenceStats, reference_stats, save_reference
+from dance.metrics.geometric import geometric_features
+from dance.metrics.kinetic import kinetic_features
+from dance.skeleton import mirror_norm
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Small recurrent nets gain little from more threads, and a shared machine loses a lot.
     torch.set_num_threads(args.threads)
 
-    from ..datasets import load_ballroom
+    from train.data import load_ballroom
 
     t0 = time.perf_counter()
     config = CrossModalConfig()
@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "train_retrieval": asdict(train_ret),
         "val_retrieval": asdict(val_ret),
         "seconds": round(seconds, 1),
-        "command": "python -m dance.metrics.crossmodal_train " + " ".join(sys.argv[1:]),
+        "command": "python -m evaluation.crossmodal_train " + " ".join(sys.argv[1:]),
         "commit": _git_commit(),
     }
     save_crossmodal(model, args.out, meta)

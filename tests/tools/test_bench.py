@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import soundfile as sf
 
-from dance import bench
 from dance.analysis import analyse
 from dance.audio import load_song
 from dance.model import GeneratorConfig
+from tools import bench
 
 
 def test_synthetic_song_has_the_benchmark_beat(tmp_path):

@@ -1,4 +1,4 @@
-"""`python -m dance.beatsync`: do generators dance on the beat of music they never heard?
+"""`python -m evaluation.beatsync`: do generators dance on the beat of music they never heard?
 
 For each checkpoint (``--checkpoint LABEL=PATH``, repeatable) it makes a dance per seed for
 every validation song of the ballroom data and every song in ``--songs`` (other genres), and
@@ -28,16 +28,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import load_song
-from .errors import InputError
+from dance.audio import load_song
+from dance.errors import InputError
+from dance.generate import generate
+from dance.metrics.suite import DanceScore, Music, decoy_songs, make_music, score_dance
+from dance.model import load_model
+
+from .baselines import as_song
+from .crossmodal_train import reference_from
 from .evaluate import run_command
-from .generate import generate
-from .metrics.baselines import as_song
-from .metrics.crossmodal_train import reference_from
-from .metrics.report import RowResult, _fmt, _fmt_sync, build_row, to_json
-from .metrics.stats import PairedTest, paired_test
-from .metrics.suite import DanceScore, Music, decoy_songs, make_music, score_dance
-from .model import load_model
+from .report import RowResult, _fmt, _fmt_sync, build_row, to_json
+from .stats import PairedTest, paired_test
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ DEFAULT_SEEDS = (0, 1, 2)
 
 @dataclass(frozen=True)
 class SyncRow:
-    """A row: its aggregate (dance.metrics.report) plus the sync test over (song, seed)."""
+    """A row: its aggregate (evaluation.report) plus the sync test over (song, seed)."""
 
     result: RowResult
     songs: int
@@ -110,7 +111,7 @@ def _parse_checkpoints(items: Sequence[str]) -> list[tuple[str, Path]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .datasets import load_ballroom
+    from train.data import load_ballroom
 
     t0 = time.perf_counter()
     checkpoints = _parse_checkpoints(args.checkpoint)
@@ -155,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     table = markdown(rows)
     meta = {
-        "command": "python -m dance.beatsync " + " ".join(args.argv),
+        "command": "python -m evaluation.beatsync " + " ".join(args.argv),
         "checkpoints": {label: str(p) for label, p in checkpoints},
         "seeds": list(args.seeds),
         "val_songs": [c.name for c in val],
@@ -179,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m dance.beatsync",
+        prog="python -m evaluation.beatsync",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

@@ -1,4 +1,4 @@
-"""`python -m dance.beatsync` on tiny data: a row per checkpoint and song set, Markdown and JSON."""
+"""`python -m evaluation.beatsync` on tiny data: a row per checkpoint and song set, MD + JSON."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dance import beatsync
+from evaluation import beatsync
 from tests.conftest import write_song
 from tests.train.synthetic import write_ballroom
 

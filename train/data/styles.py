@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 
-from dance.datasets import Clip
+from .common import Clip
 from dance.motion import resample
 
 ENVELOPE_RATE = 50  # Hz: poses are interpolated to this rate to find motion beats

@@ -1,8 +1,8 @@
 """Training data: dataset clips -> model inputs -> fixed-length windows.
 
-Clips come from dance.datasets (the same loaders evaluation uses). Each clip's audio is turned
-into the generator's input once (raw chunks or librosa features over the whole dance) and
-cached on disk, because librosa analysis is the slow part of start-up.
+Clips come from the loaders beside this module (the same ones evaluation uses). Each clip's
+audio is turned into the generator's input once (raw chunks or librosa features over the whole
+dance) and cached on disk, because librosa analysis is the slow part of start-up.
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ import torch
 from torch.utils.data import Dataset
 
 from dance.analysis import RHYTHM_BLOCKS, frame_features, raw_frames, rhythm_features
-from dance.datasets import Clip, load_ballroom, load_g1moves, load_paper_json
 from dance.model import GeneratorConfig
 from dance.skeleton import mirror_norm
 from dance.styles import style_columns
 
+from .ballroom import load_ballroom
 from .cmu_modern import load_cmu_modern
+from .common import Clip
+from .g1moves import load_g1moves
+from .paper_json import load_paper_json
 from .styles import TIME_WARPS, clip_style, hold_out_tail, motion_beat_grid, time_warp
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
-"""dance.loadtest: the load script runs end to end, and a full queue turns clients away cleanly.
+"""tools.loadtest: the load script runs end to end, and a full queue turns clients away cleanly.
 
 Tiny settings only (a 3 s song, 2 s dances, a handful of clients); the real figures come from
-running `python -m dance.loadtest` by hand (docs/limits.md).
+running `python -m tools.loadtest` by hand (docs/limits.md).
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from dance import loadtest
+from tests.app_server import running_app
+from tests.conftest import write_song
+from tools import loadtest
 
-from .app_server import running_app
-from .conftest import write_song
-
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +63,7 @@ def test_rss_reads_this_process():
 @pytest.mark.slow
 def test_python_m_dance_loadtest(tiny_checkpoint, song, tmp_path):
     """The script as a user runs it: launches app.py, prints the table and the sequential run."""
-    cmd = [sys.executable, "-m", "dance.loadtest", "--checkpoint", str(tiny_checkpoint),
+    cmd = [sys.executable, "-m", "tools.loadtest", "--checkpoint", str(tiny_checkpoint),
            "--song", str(song), "--seconds", "2", "--clients", "1,2", "--sequential", "3",
            "--warmup", "1", "--workdir", str(tmp_path)]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GRADIO_ANALYTICS_ENABLED": "False"}

@@ -10,13 +10,13 @@ import soundfile as sf
 
 from dance.analysis import MusicAnalysis
 from dance.audio import SAMPLE_RATE
-from dance.evaluate import main, read_keypoints
 from dance.metrics.crossmodal import CrossModal, CrossModalConfig, save_crossmodal
 from dance.metrics.fid import reference_stats
 from dance.metrics.geometric import geometric_features
 from dance.metrics.kinetic import kinetic_features
-from dance.metrics.report import build_row, markdown, to_json
 from dance.metrics.suite import Music, decoy_songs, score_dance
+from evaluation.evaluate import main, read_keypoints
+from evaluation.report import build_row, markdown, to_json
 from tests.metrics_synth import beat_grid, beat_locked_dance
 
 SECONDS = 20.0
@@ -134,7 +134,7 @@ def test_cli_reports_a_bad_file_with_an_exit_code(tmp_path, caplog):
 
 
 def test_plot_dance_writes_a_png(tmp_path):
-    from dance.metrics.plots import PlotEntry, plot_dance
+    from evaluation.plots import PlotEntry, plot_dance
 
     music = synthetic_music("song", 0.5, 0.25)
     music.analysis.onset_envelope[::50] = 1.0  # an onset on every beat

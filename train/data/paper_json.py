@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, SAMPLES_PER_FRAME
-from ..skeleton import px_to_norm
+from dance.audio import SAMPLE_RATE, SAMPLES_PER_FRAME
+from dance.skeleton import px_to_norm
+
 from .common import Clip, align_audio, fill_missing, standardise_layout_px
 
 log = logging.getLogger(__name__)

@@ -18,10 +18,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .crossmodal import retrieval
-from .fid import ReferenceStats
+from dance.metrics.crossmodal import retrieval
+from dance.metrics.fid import ReferenceStats
+from dance.metrics.suite import DanceScore, score_set
+
 from .stats import PairedTest, paired_test, summarise
-from .suite import DanceScore, score_set
 
 NAN = float("nan")
 

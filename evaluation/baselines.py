@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis import frame_features, n_pose_frames
-from ..audio import MODEL_FPS, SAMPLE_RATE, Song
-from ..datasets import Clip
-from ..generate import generate, run_model
-from ..model import Generator
-from ..motion import blend_windows, window_starts
-from .suite import Music
+from dance.analysis import frame_features, n_pose_frames
+from dance.audio import MODEL_FPS, SAMPLE_RATE, Song
+from dance.generate import generate, run_model
+from dance.metrics.suite import Music
+from dance.model import Generator
+from dance.motion import blend_windows, window_starts
+from train.data import Clip
 
 NOISE_STD = 0.01  # normalised units (3.2 px across, 1.8 px down in the 640 x 360 frame)
 RANDOM_BOX_PERCENTILES = (1, 99)  # of training coordinates: the box random joints fill

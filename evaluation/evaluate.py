@@ -1,10 +1,10 @@
-"""`python -m dance.evaluate`: score dances with every metric, or build the validation table.
+"""`python -m evaluation`: score dances with every metric, or build the validation table.
 
-    python -m dance.evaluate --data ../shared/data/ballroom --out runs/eval
-    python -m dance.evaluate dance.npz --song song.mp3 [more.npz --song more.mp3 ...]
+    python -m evaluation --data ../shared/data/ballroom --out runs/eval
+    python -m evaluation dance.npz --song song.mp3 [more.npz --song more.mp3 ...]
 
 With --data it builds the table of docs/metrics.md on the validation dances (rows listed in
-dance.metrics.baselines.ROWS) and writes table.md, table.json and one PNG per dance under
+evaluation.baselines.ROWS) and writes table.md, table.json and one PNG per dance under
 --out. With NPZ files (keys `model_keypoints` + `model_fps`, or `keypoints` + `fps`, normalised
 poses as dance.export writes them) it scores each against its song. The metrics live in
 dance.metrics; this module only wires them to files and prints.
@@ -22,17 +22,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import load_song
-from .errors import DanceError, InputError, ModelError
-from .metrics import baselines
-from .metrics.crossmodal import CrossModal, load_crossmodal
-from .metrics.crossmodal_train import DEFAULT_REFERENCE, reference_from
-from .metrics.fid import ReferenceStats, load_reference
-from .metrics.plots import PlotEntry, plot_dance
-from .metrics.report import build_row, markdown, to_json
-from .metrics.suite import DanceScore, decoy_songs, make_music, music_embeddings, score_dance
+from dance.audio import load_song
+from dance.errors import DanceError, InputError, ModelError
+from dance.metrics.crossmodal import CrossModal, load_crossmodal
+from dance.metrics.fid import ReferenceStats, load_reference
+from dance.metrics.suite import DanceScore, decoy_songs, make_music, music_embeddings, score_dance
 
-log = logging.getLogger("dance.evaluate")
+from . import baselines
+from .crossmodal_train import DEFAULT_REFERENCE, reference_from
+from .plots import PlotEntry, plot_dance
+from .report import build_row, markdown, to_json
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SEEDS = (0, 1, 2)
 DEFAULT_OUT = Path("runs/eval")
@@ -101,7 +102,7 @@ def score_files(args: argparse.Namespace) -> int:
 
 
 def _file_result(score: DanceScore, reference: dict[str, ReferenceStats] | None) -> dict:
-    from .metrics.fid import fid
+    from dance.metrics.fid import fid
 
     out: dict = {
         "dance": score.name,
@@ -136,8 +137,8 @@ def _file_line(result: dict) -> str:
 
 def build_table(args: argparse.Namespace) -> int:
     """The full validation table, written under args.out."""
-    from .datasets import load_ballroom
-    from .model import load_model
+    from dance.model import load_model
+    from train.data import load_ballroom
 
     t0 = time.perf_counter()
     clips = load_ballroom(args.data)
@@ -195,7 +196,7 @@ def build_table(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     table = markdown(rows)
     meta = {
-        "command": "python -m dance.evaluate " + " ".join(args.argv),
+        "command": "python -m evaluation " + " ".join(args.argv),
         "checkpoint": str(args.checkpoint) if args.checkpoint else "default",
         "checkpoint_meta": checkpoint_meta,
         "crossmodal": crossmodal.meta if crossmodal is not None else None,
@@ -212,7 +213,7 @@ def build_table(args: argparse.Namespace) -> int:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m dance.evaluate", description=__doc__.split("\n\n")[0]
+        prog="python -m evaluation", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("dances", nargs="*", type=Path, help="keypoint NPZ files to score")
     parser.add_argument("--song", type=Path, action="append", default=[], help="their songs")

@@ -1,4 +1,4 @@
-"""Load test for the demo: `python -m dance.loadtest` launches app.py and drives it with clients.
+"""Load test for the demo: `python -m tools.loadtest` launches app.py and drives it with clients.
 
 Loopback only. N concurrent gradio_client clients each ask for one dance; the table says how many
 completed (an MP4 of the asked length came back), failed, or were turned away with Gradio's
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .model import CHECKPOINT_ENV
+from dance.model import CHECKPOINT_ENV
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def one_request(url: str, song: Path, seed: int, seconds: float, client=None) ->
     from gradio_client import Client, handle_file
     from gradio_client.utils import QueueError
 
-    from .video import probe
+    from dance.video import probe
 
     client = client or Client(url, verbose=False)
     t0 = time.perf_counter()
@@ -326,7 +326,7 @@ def format_sequential(s: SequentialResult) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m dance.loadtest",
+        prog="python -m tools.loadtest",
         description="Launch app.py on loopback and drive it with concurrent gradio_client clients.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

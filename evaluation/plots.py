@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .beats import BAS_SIGMA_S, motion_speed
-from .common import ANALYSIS_FPS
-from .suite import DanceScore, Music
+from dance.metrics.beats import BAS_SIGMA_S, motion_speed
+from dance.metrics.common import ANALYSIS_FPS
+from dance.metrics.suite import DanceScore, Music
 
 PLOT_SPAN_S = 20.0  # seconds shown from the start: about 30-40 beats stay readable
 FIG_WIDTH_IN = 14.0

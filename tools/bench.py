@@ -1,6 +1,6 @@
 """Benchmark: song in, MP4 out, timed per stage and set against the ffmpeg floor.
 
-`python -m dance.bench` times a 30 s and a 3-minute song end to end at 30 fps (decode,
+`python -m tools.bench` times a 30 s and a 3-minute song end to end at 30 fps (decode,
 analysis, model, drawing, encoding), and in the same run the floor: the bundled ffmpeg cutting
 the same span of the same song and encoding as many blank frames with it, with the same codec
 settings. Medians over repeats, because a shared 2-core machine is noisy.
@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .audio import ffmpeg_exe, probe_duration
-from .errors import DanceError, NoTrainedModelError, VideoError
-from .motion import VIDEO_FPS
-from .render import DEFAULT_SIZE, canvas_size
-from .video import COLOR_TAGS, audio_codec_args, video_codec_args
+from dance.audio import ffmpeg_exe, probe_duration
+from dance.errors import DanceError, NoTrainedModelError, VideoError
+from dance.motion import VIDEO_FPS
+from dance.render import DEFAULT_SIZE, canvas_size
+from dance.video import COLOR_TAGS, audio_codec_args, video_codec_args
 
 if TYPE_CHECKING:
-    from .model import Generator
+    from dance.model import Generator
 
 log = logging.getLogger(__name__)
 
@@ -214,8 +214,8 @@ def floor_once(
 
 def run_once(model: Generator, song: Path, seconds: float, size: tuple[int, int], out: Path) -> Run:
     """The library end to end, as the CLI does it: generate, then render_video."""
-    from .generate import generate
-    from .video import render_video
+    from dance.generate import generate
+    from dance.video import render_video
 
     cpu0 = _cpu_now()
     t0 = time.perf_counter()
@@ -237,7 +237,7 @@ def bench_model(checkpoint: Path | None) -> tuple[Generator, str]:
     """The installed generator, or a random one of the same shape, labelled for what it is."""
     import torch
 
-    from .model import Generator, GeneratorConfig, load_model
+    from dance.model import Generator, GeneratorConfig, load_model
 
     try:
         model = load_model(checkpoint)
@@ -346,7 +346,7 @@ def report(results: list[BenchResult], label: str, cold_s: float) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dance.bench",
+        prog="python -m tools.bench",
         description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -364,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     import torch
 
-    from .cli import TORCH_THREADS
+    from dance.cli import TORCH_THREADS
 
     torch.set_num_threads(TORCH_THREADS)  # as `python -m dance` runs
     try:
@@ -376,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             checkpoint=args.checkpoint,
         )
     except DanceError as err:
-        print(f"dance.bench: error: {err}", file=sys.stderr)
+        print(f"tools.bench: error: {err}", file=sys.stderr)
         return err.exit_code
     print(report(results, label, cold_s))
     return 0

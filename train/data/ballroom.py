@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import load_song
+from dance.audio import load_song
+
 from .common import Clip, align_audio, front_view_px, rolling_floor, to_model_rate
 
 log = logging.getLogger(__name__)

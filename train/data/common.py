@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, percentile_filter
 
-from ..audio import MODEL_FPS, SAMPLES_PER_FRAME
-from ..motion import resample
-from ..skeleton import JOINT, PAPER_WIDTH, px_to_norm
+from dance.audio import MODEL_FPS, SAMPLES_PER_FRAME
+from dance.motion import resample
+from dance.skeleton import JOINT, PAPER_WIDTH, px_to_norm
 
 PX_PER_M = 150.0  # pixels per metre: a 1.7 m dancer is 255 px tall in the 360 px frame
 FLOOR_Y_PX = 340.0  # pixel row of the floor in the 640 x 360 frame
