@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-AXES = {"X": 0, "Y": 1, "Z": 2}
+AXES = {"X": 0, "Y": 1, "Z": 2}  # channel name prefix -> coordinate
+CHANNEL_KINDS = ("position", "rotation")  # channel name suffixes
 
 
 class BVHError(ValueError):
@@ -123,12 +124,11 @@ def parse_bvh(text: str, source: str = "<string>") -> BVH:
         expect("OFFSET")
         offset = np.array([number(), number(), number()])
         channels: tuple[str, ...] = ()
-        if tokens[pos].upper() == "CHANNELS":
+        if pos < len(tokens) and tokens[pos].upper() == "CHANNELS":
             take()
             count = int(number())
             channels = tuple(take() for _ in range(count))
-            bad = [c for c in channels if c[:1].upper() not in AXES or c[1:] not in
-                   ("position", "rotation")]
+            bad = [c for c in channels if c[:1] not in AXES or c[1:] not in CHANNEL_KINDS]
             if bad:
                 raise BVHError(f"{source}: joint {name!r} has unknown channels {bad}")
         index = len(joints)
@@ -150,7 +150,9 @@ def parse_bvh(text: str, source: str = "<string>") -> BVH:
             else:
                 raise BVHError(f"{source}: unexpected {word!r} in joint {name!r}")
 
-    expect("HIERARCHY")
+    if not tokens or tokens[0].upper() != "HIERARCHY":
+        raise BVHError(f"{source}: not a BVH file (it does not start with HIERARCHY)")
+    take()
     expect("ROOT")
     joint(take(), -1)
     expect("MOTION")
@@ -218,7 +220,7 @@ def forward_kinematics(bvh: BVH) -> np.ndarray:
         local_rot = np.broadcast_to(np.eye(3), (frames, 3, 3)).copy()
         for c, channel in enumerate(joint.channels):
             column = bvh.motion[:, joint.first_channel + c]
-            axis = AXES[channel[0].upper()]
+            axis = AXES[channel[0]]
             if channel[1:] == "position":
                 # Position channels move the joint from its offset (CC rigs store the root's
                 # rest height in OFFSET and small values in the channels; others have a zero
