@@ -153,13 +153,16 @@ def make_dance(
     seed: float,
     seconds: float,
     start: float,
+    style: str = "auto",
+    *,
     progress: Callable[..., object] | None = None,
     out_root: Path | None = None,
-) -> tuple[str, float, int, float, list[str]]:
+) -> tuple[str, float, int, float, list[str], str]:
     """Generate, draw and export one dance into a fresh request folder.
 
     Returns:
-        (MP4 path, tempo in BPM, beat count, seconds taken, [MP4, OpenPose zip, NPZ]).
+        (MP4 path, tempo in BPM, beat count, seconds taken, [MP4, OpenPose zip, NPZ], the
+        style danced).
 
     Raises:
         gr.Error: no song, or any `dance.DanceError` (not audio, silent, too long, ...).
@@ -176,13 +179,14 @@ def make_dance(
             model,
             song_path,
             seed=seed,
+            style=style or "auto",
             start=start,
             seconds=seconds,
             max_seconds=MAX_SECONDS,
             progress=True,
         )
         out = new_request_dir(out_root or OUTPUT_ROOT)
-        name = f"{song_path.stem}-seed{result.seed}"
+        name = f"{song_path.stem}-{result.style + '-' if result.style else ''}seed{result.seed}"
         step(0.3, desc="Drawing the dance")
         video = dance.render(result, out / f"{name}.mp4", progress=True).path
         step(0.95, desc="Writing keypoints")
@@ -198,7 +202,18 @@ def make_dance(
         int(result.beat_times.size),
         round(elapsed_s, 1),
         files,
+        result.style or "the generator's own",
     )
+
+
+def style_choices(model: dance.Generator | None) -> list[tuple[str, str]]:
+    """The style menu: (label with a few words, value), `auto` first."""
+    from dance.styles import AUTO, describe
+
+    styles = model.config.styles if model is not None else ()
+    return [("auto (chosen from the music)", AUTO)] + [
+        (f"{name}: {describe(name)}", name) for name in styles
+    ]
 
 
 def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.Blocks:
@@ -212,16 +227,19 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
         seed: float,
         seconds: float,
         start: float,
+        style: str = "auto",
         progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's idiom)
-    ) -> tuple[str, float, int, float, list[str]]:
+    ) -> tuple[str, float, int, float, list[str], str]:
         if model is None:
             raise gr.Error(f"{NO_MODEL} ({no_model_reason})", title="No model")
         with one_at_a_time:
-            return make_dance(model, song, seed, seconds, start, progress)
+            return make_dance(model, song, seed, seconds, start, style, progress=progress)
 
-    def remember(shown: dict | None, video: str | None, seed: float, start: float):
+    def remember(
+        shown: dict | None, video: str | None, seed: float, start: float, style: str | None
+    ):
         """A new dance is on show: the one before moves to the side, labelled with its settings."""
-        caption = f"seed {seed}, from {start:g} s"
+        caption = f"{style + ', ' if style else ''}seed {seed}, from {start:g} s"
         previous = (
             gr.Video(value=shown["video"], label=f"Previous: {shown['caption']}")
             if shown
@@ -263,6 +281,13 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
                         elem_id="seed",
                     )
                     dice = gr.Button("Random seed", scale=1, elem_id="random-seed")
+                style = gr.Dropdown(
+                    style_choices(model),
+                    value="auto",
+                    label="Style",
+                    info="auto lets the music choose",
+                    elem_id="style",
+                )
                 seconds = gr.Slider(
                     MIN_SECONDS,
                     MAX_SECONDS,
@@ -296,6 +321,7 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
                         took = gr.Number(
                             label="Made in (s)", precision=1, elem_id="time", interactive=False
                         )
+                        danced = gr.Textbox(label="Style danced", elem_id="danced", interactive=False)
                     files = gr.File(
                         label="Downloads: MP4, OpenPose JSON (zip), keypoints (NPZ)",
                         file_count="multiple",
@@ -304,12 +330,12 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
                     )
         # Without a model the examples only fill in the inputs; with one, each example's dance
         # is made on its first click and cached (under GRADIO_EXAMPLES_CACHE) for later visitors.
-        outputs = [video, tempo, beats, took, files]
+        outputs = [video, tempo, beats, took, files, danced]
         cached = dict(fn=generate, outputs=outputs, cache_examples=True, cache_mode="lazy")
         with inputs:  # back into the left column, under the Generate button
             gr.Examples(
-                [[str(EXAMPLES / name), 0, DEFAULT_SECONDS, 0] for name, _ in EXAMPLE_SONGS],
-                [song, seed, seconds, start],
+                [[str(EXAMPLES / name), 0, DEFAULT_SECONDS, 0, "auto"] for name, _ in EXAMPLE_SONGS],
+                [song, seed, seconds, start, style],
                 example_labels=[label for _, label in EXAMPLE_SONGS],
                 elem_id="examples",
                 **(cached if model is not None else {}),
@@ -323,7 +349,7 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
         )
         button.click(
             generate,
-            [song, seed, seconds, start],
+            [song, seed, seconds, start, style],
             outputs,
             api_name="generate",
             show_progress_on=video,
@@ -331,7 +357,7 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
         # On the video's change, not the click's success, so an example's dance is remembered too.
         video.change(
             remember,
-            [shown, video, seed, start],
+            [shown, video, seed, start, danced],
             [video, previous, shown, details],
             api_visibility="private",
             queue=False,

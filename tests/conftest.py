@@ -143,6 +143,27 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+STYLES = ("waltz", "rumba", "street")  # the styles of the styled test generator
+
+
+@pytest.fixture(scope="session")
+def styled_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny generator with a style input (random weights: enough to tell styles apart)."""
+    config = GeneratorConfig(
+        frontend="features", features=("beat", "beat2", "tempo"), styles=STYLES, **TINY
+    )
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("styled") / "styled.safetensors"
+    return save_checkpoint(Generator(config).eval(), path, {"trained_steps": 1, "data": "test"})
+
+
+@pytest.fixture(scope="session")
+def styled_model(styled_checkpoint: Path) -> Generator:
+    from dance.model import load_model
+
+    return load_model(styled_checkpoint)
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(checkpoints: dict[str, Path]) -> Path:
     """The raw-waveform tiny generator (the paper's front end)."""

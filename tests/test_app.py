@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_make_dance_writes_video_and_keypoints(tiny_model, tmp_path):
     song = write_song(tmp_path / "song.mp3", 5.0)
-    video, tempo, beats, took_s, files = app.make_dance(
+    video, tempo, beats, took_s, files, danced = app.make_dance(
         tiny_model, str(song), 3, 4, 0.5, out_root=tmp_path / "out"
     )
     info = dance.probe(video)
@@ -51,6 +51,29 @@ def test_make_dance_writes_video_and_keypoints(tiny_model, tmp_path):
     result = dance.read_npz(files[2])
     assert result.seed == 3 and result.start_s == 0.5
     assert np.isfinite(result.keypoints).all()
+
+
+def test_make_dance_in_a_style(styled_model, tmp_path):
+    song = write_song(tmp_path / "song.wav", 3.0)
+    *_, files, danced = app.make_dance(styled_model, str(song), 0, 2, 0, "rumba", out_root=tmp_path)
+    assert danced == "rumba" and "-rumba-seed0" in Path(files[0]).name
+    *_, danced = app.make_dance(styled_model, str(song), 0, 2, 0, "auto", out_root=tmp_path)
+    assert danced in ("waltz", "rumba", "street")
+
+
+def test_unknown_style_is_a_clear_gradio_error(styled_model, tiny_model, tmp_path):
+    song = write_song(tmp_path / "song.wav", 3.0)
+    with pytest.raises(gr.Error, match="unknown style 'polka'; choose from: auto, waltz"):
+        app.make_dance(styled_model, str(song), 0, 2, 0, "polka", out_root=tmp_path / "out")
+    with pytest.raises(gr.Error, match="trained without styles"):
+        app.make_dance(tiny_model, str(song), 0, 2, 0, "waltz", out_root=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.mp4"))
+
+
+def test_style_menu_lists_the_models_styles(styled_model, tiny_model):
+    assert [value for _, value in app.style_choices(styled_model)] == ["auto", "waltz", "rumba", "street"]
+    assert app.style_choices(styled_model)[2][0].startswith("rumba: ")
+    assert [value for _, value in app.style_choices(tiny_model)] == ["auto"]
 
 
 def test_make_dance_without_a_song(tiny_model):
@@ -131,7 +154,7 @@ def generate(client: Client, song: Path | None, seed=0, seconds=4, start=0):
 
 @pytest.mark.slow
 def test_client_mp3_in_playable_mp4_out(client, mp3):
-    video, tempo, beats, took_s, files = generate(client, mp3, seed=5, seconds=5)
+    video, tempo, beats, took_s, files, danced = generate(client, mp3, seed=5, seconds=5)
     info = dance.probe(video)
     assert (info.video_codec, info.pix_fmt) == ("h264", "yuv420p")
     assert info.video_streams == 1 and info.audio_streams == 1
@@ -161,8 +184,10 @@ def test_client_same_seed_same_dance(client, mp3):
 
 def test_client_api_is_documented(client):
     api = client.view_api(print_info=False, return_format="dict")
-    params = [p["parameter_name"] for p in api["named_endpoints"]["/generate"]["parameters"]]
-    assert params == ["song", "seed", "seconds", "start"]
+    params = api["named_endpoints"]["/generate"]["parameters"]
+    assert [p["parameter_name"] for p in params] == ["song", "seed", "seconds", "start", "style"]
+    # The style is optional, so scripts written before it existed keep working.
+    assert params[-1]["parameter_has_default"] and params[-1]["parameter_default"] == "auto"
 
 
 @pytest.fixture(scope="module")
