@@ -53,6 +53,19 @@ def render_validation_dance(
     return path
 
 
+def render_epoch(
+    model: Generator, val_clips: list[PreparedClip], out_dir: Path, epoch: int
+) -> None:
+    """Render the first validation dance for this epoch; a failure is logged, never raised."""
+    if not val_clips:
+        return
+    try:
+        path = render_validation_dance(model, val_clips[0], out_dir, epoch)
+        log.info("rendered %s", path)
+    except Exception as err:  # a failed preview must never stop training
+        log.warning("validation render failed: %s", err)
+
+
 TILE = (320, 180)  # px per frame in a contact sheet: the paper's frame at half size
 SHEET_FRAMES = 6  # frames per dance, evenly spaced in time
 LABEL = (255, 255, 255)

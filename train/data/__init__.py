@@ -1,8 +1,9 @@
 """Dataset loaders: every source becomes `Clip`s of OpenPose-18 poses at the model's rate.
 
-One module per source (ballroom, paper_json, aist, g1moves), all built on common.py; windows.py
-turns clips into the generator's training windows. Used by training and by evaluation; the
-library (`dance/`) never needs them to make a dance.
+One module per source (ballroom, paper_json, aist, g1moves), all built on common.py; sources.py
+picks the loader for a `--data` path; features.py turns a clip's music into the generator's
+input (cached on disk); windows.py cuts training windows. Used by training and by evaluation;
+the library (`dance/`) never needs them to make a dance.
 """
 
 from .aist import load_aist, load_aist_pickle
@@ -10,9 +11,12 @@ from .ballroom import load_ballroom
 from .common import Clip
 from .g1moves import load_g1moves
 from .paper_json import load_paper_json
-from .windows import PreparedClip, WindowDataset, load_clips, model_input, prepare
+from .features import PreparedClip, model_input, prepare
+from .sources import SOURCES, load_clips
+from .windows import WindowDataset
 
 __all__ = [
+    "SOURCES",
     "Clip",
     "PreparedClip",
     "WindowDataset",
