@@ -19,13 +19,11 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
-import torch
 
 import dance
 from dance.audio import MIN_SECONDS, SAMPLE_RATE
-from dance.cli import NO_MODEL as NO_MODEL_CLI
-from dance.cli import TORCH_THREADS
 from dance.model import default_checkpoint
+from dance.runtime import configure_torch
 
 log = logging.getLogger("app")
 
@@ -107,9 +105,12 @@ def load_generator() -> tuple[dance.Generator | None, str]:
     """The installed generator, or None and the reason shown on the page instead."""
     try:
         return dance.load_model(), ""
+    except dance.NoTrainedModelError as err:
+        log.error("%s", err)
+        return None, err.reason  # the page states the headline itself
     except dance.ModelError as err:
         log.error("%s", err)
-        return None, str(err).removeprefix(f"{NO_MODEL_CLI}: ")  # the page says that already
+        return None, str(err)
 
 
 def new_request_dir(root: Path, keep: int = KEEP_REQUESTS) -> Path:
@@ -184,7 +185,7 @@ def make_dance(
         out = new_request_dir(out_root or OUTPUT_ROOT)
         name = f"{song_path.stem}-seed{result.seed}"
         step(0.3, desc="Drawing the dance")
-        video = dance.render(result, out / f"{name}.mp4", progress=True).path
+        video = dance.render_video(result, out / f"{name}.mp4", progress=True).path
         step(0.95, desc="Writing keypoints")
         keypoints = dance.export_openpose_zip(result, out / f"{name}-openpose.zip")
         npz = dance.export_npz(result, out / f"{name}.npz")
@@ -364,7 +365,7 @@ def serve(demo: gr.Blocks, **launch_kwargs: object) -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Gradio self-check
-    torch.set_num_threads(TORCH_THREADS)
+    configure_torch()
     model, reason = load_generator()
     if model is not None:
         t0 = time.perf_counter()

@@ -27,6 +27,7 @@ from dance.audio import ffmpeg_exe, probe_duration
 from dance.errors import DanceError, NoTrainedModelError, VideoError
 from dance.motion import VIDEO_FPS
 from dance.render import DEFAULT_SIZE, canvas_size
+from dance.runtime import configure_torch
 from dance.video import COLOR_TAGS, audio_codec_args, video_codec_args
 
 from .memory import PeakSampler
@@ -298,11 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="log each run")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    import torch
-
-    from dance.cli import TORCH_THREADS
-
-    torch.set_num_threads(TORCH_THREADS)  # as `python -m dance` runs
+    configure_torch()  # as `python -m dance` runs
     try:
         results, label, cold_s = bench(
             args.lengths,

@@ -49,7 +49,7 @@ def render_validation_dance(
             beat_times=np.zeros(0),
         )
         path = out_dir / f"epoch{epoch:04d}-{clip.name.replace('/', '_')}.mp4"
-        dance.render(result, path, show_beats=False)
+        dance.render_video(result, path, show_beats=False)
     return path
 
 
