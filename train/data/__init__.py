@@ -9,9 +9,9 @@ the library (`dance/`) never needs them to make a dance.
 from .aist import load_aist, load_aist_pickle
 from .ballroom import load_ballroom
 from .common import Clip
+from .features import PreparedClip, model_input, prepare
 from .g1moves import load_g1moves
 from .paper_json import load_paper_json
-from .features import PreparedClip, model_input, prepare
 from .sources import SOURCES, load_clips
 from .windows import WindowDataset
 
