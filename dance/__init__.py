@@ -2,11 +2,11 @@
 
 model = dance.load_model()
 result = dance.generate(model, "song.mp3", seed=7, start=30, seconds=20)
-dance.render(result, "dance.mp4")
+dance.render_video(result, "dance.mp4")
 dance.export_openpose_zip(result, "dance.zip")
 
-`dance.render` is the function; the drawing module is `dance.render` in `sys.modules` and is
-imported as `from dance.render import Framing, draw_frames`.
+`dance.render` is the drawing module (`from dance.render import Framing, draw_frames`);
+`render_video` draws, encodes and muxes a whole dance.
 """
 
 from .audio import Song, load_song, probe_duration
@@ -32,7 +32,6 @@ from .export import (
 from .generate import Dance, generate
 from .model import Generator, GeneratorConfig, load_model, save_checkpoint
 from .video import RenderStats, VideoInfo, probe, render_video
-from .video import render_video as render
 
 __all__ = [
     "AudioError",
@@ -61,7 +60,6 @@ __all__ = [
     "read_npz",
     "read_openpose_zip",
     "read_paper_json",
-    "render",
     "render_video",
     "save_checkpoint",
 ]

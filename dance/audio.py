@@ -84,6 +84,15 @@ def _check_file(path: Path) -> None:
         raise AudioError(f"{path}: the file is empty")
 
 
+def parse_ffmpeg_duration(info: str) -> float | None:
+    """Seconds from the `Duration: HH:MM:SS.ss` line of ffmpeg's header dump; None if absent."""
+    match = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", info)
+    if match is None:
+        return None
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
 def _ffmpeg_duration(path: Path) -> float:
     """Length in seconds from ffmpeg's reading of the container header (no full decode)."""
     # fmt: off
@@ -96,11 +105,10 @@ def _ffmpeg_duration(path: Path) -> float:
     info = proc.stderr
     if not re.search(r"Stream #\S+.*Audio:", info):
         raise AudioError(f"{path}: not an audio file (no audio stream found)")
-    match = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", info)
-    if match is None:
+    duration_s = parse_ffmpeg_duration(info)
+    if duration_s is None:
         raise AudioError(f"{path}: the file does not say how long it is (corrupt or truncated?)")
-    hours, minutes, seconds = match.groups()
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return duration_s
 
 
 def probe_duration(path: str | Path) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -199,3 +200,17 @@ def build(stored: Stored, config_cls: type, network_cls: type[nn.Module], what: 
         ) from err
     model.meta = stored.meta
     return model
+
+
+def code_commit() -> str:
+    """The git commit of the code that is running, for a file's meta ("unknown" outside git)."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"

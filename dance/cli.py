@@ -16,21 +16,17 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from .audio import DEFAULT_MAX_SECONDS
-from .errors import DanceError, InputError, NoTrainedModelError
+from .errors import NO_TRAINED_MODEL, DanceError, InputError, NoTrainedModelError
 from .motion import VIDEO_FPS
 from .output import check_distinct, check_writable
 from .render import BACKGROUNDS, DEFAULT_SIZE, canvas_size, parse_color
+from .runtime import configure_torch
 
 if TYPE_CHECKING:
     from .model import Generator
 
 
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
-# The generator is a GRU: many small ops in sequence. With torch's default of one OpenMP thread
-# per core, every op waits for a second thread, and on a busy 2-core machine that made a 3-minute
-# song take 12.7 s in the model instead of 1.1 s with one thread (README, "Speed").
-TORCH_THREADS = 1
-NO_MODEL = "no trained model is installed"
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -172,9 +168,7 @@ def _load(checkpoint: Path | None, *, require_trained: bool = True) -> Generator
         return load_model(checkpoint, require_trained=require_trained)
     except NoTrainedModelError as err:
         # Say it plainly whichever way it happened: no file, or a file that never trained.
-        message = str(err)
-        if not message.startswith(NO_MODEL):
-            err.args = (f"{NO_MODEL}: {message}",)
+        err.args = (f"{NO_TRAINED_MODEL}: {err.reason}",)
         raise
 
 
@@ -287,9 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args)
-    import torch
-
-    torch.set_num_threads(TORCH_THREADS)
+    configure_torch()
     command = {"generate": cmd_generate, "styles": cmd_styles, "info": cmd_info}[args.command]
     try:
         return command(args)

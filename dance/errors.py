@@ -42,10 +42,21 @@ class ModelError(DanceError):
     exit_code = 5
 
 
+NO_TRAINED_MODEL = "no trained model is installed"  # the headline the CLI and the app show
+
+
 class NoTrainedModelError(ModelError):
-    """No trained generator is installed where one was looked for."""
+    """No trained generator is installed where one was looked for, or the file never trained.
+
+    `reason` is the message without the NO_TRAINED_MODEL headline, for callers that state the
+    headline themselves (the CLI's one line, the app's page).
+    """
 
     exit_code = 5
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = message if reason is None else reason
 
 
 class VideoError(DanceError):

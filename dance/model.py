@@ -19,7 +19,7 @@ from torch import nn
 from . import checkpoint
 from .analysis import FEATURE_SIZES
 from .audio import MODEL_FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
-from .errors import ModelError, NoTrainedModelError
+from .errors import NO_TRAINED_MODEL, ModelError, NoTrainedModelError
 from .skeleton import N_JOINTS
 
 CHECKPOINT_FORMAT = "dance-generator/1"  # bumped whenever the file layout changes
@@ -269,10 +269,11 @@ def load_model(
     path = default_checkpoint() if path is None else Path(path)
     if not path.is_file():
         if is_default:
-            raise NoTrainedModelError(
-                f"no trained model is installed: {path} does not exist. Train one with "
-                "`python -m train` (see README.md) or pass a checkpoint path."
+            reason = (
+                f"{path} does not exist. Train one with `python -m train` (see README.md) or "
+                "pass a checkpoint path."
             )
+            raise NoTrainedModelError(f"{NO_TRAINED_MODEL}: {reason}", reason=reason)
         raise ModelError(f"{path}: no such checkpoint file")
     stored = checkpoint.read(
         path, format=CHECKPOINT_FORMAT, what="generator", record_key="generator"

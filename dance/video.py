@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 from tqdm.auto import tqdm
 
-from .audio import ffmpeg_exe, ffmpeg_input
+from .audio import ffmpeg_exe, ffmpeg_input, parse_ffmpeg_duration
 from .errors import VideoError
 from .motion import VIDEO_FPS
 from .output import atomic_output, check_writable
@@ -118,15 +118,14 @@ def probe(path: str | Path) -> VideoInfo:
     # ffmpeg exits 1 here ("at least one output file must be specified"); the header is on stderr.
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     info = proc.stderr
-    duration = re.search(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)", info)
-    if duration is None:
+    duration_s = parse_ffmpeg_duration(info)
+    if duration_s is None:
         raise VideoError(f"{path}: ffmpeg cannot read it: {info.strip()[-STDERR_TAIL_CHARS:]}")
-    hours, minutes, seconds = duration.groups()
     videos = re.findall(r"Stream #\S+.*?Video: (\w+)[^,\n]*, (\w+)[^\n]*?, (\d+)x(\d+)", info)
     audios = re.findall(r"Stream #\S+.*?Audio: (\w+)", info)
     fps = re.search(r"Stream #\S+.*?Video:.*?, ([\d.]+) fps", info)
     return VideoInfo(
-        duration_s=int(hours) * 3600 + int(minutes) * 60 + float(seconds),
+        duration_s=duration_s,
         fps=float(fps.group(1)) if fps else 0.0,
         width=int(videos[0][2]) if videos else 0,
         height=int(videos[0][3]) if videos else 0,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ import torch
 from torch import nn
 
 from dance.analysis import analyse
+from dance.checkpoint import code_commit
 from dance.metrics.common import ANALYSIS_FPS, WINDOW_S
 from dance.metrics.crossmodal import (
     DEFAULT_CROSSMODAL,
@@ -195,16 +195,6 @@ def reference_from(poses_list: Sequence[np.ndarray], fps: float) -> dict[str, Re
     return {"kinetic": reference_stats(kinetic), "geometric": reference_stats(geometric)}
 
 
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="the ballroom data folder")
@@ -237,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "dances": [c.name for c in train_clips],
         "window_s": WINDOW_S,
         "analysis_fps": ANALYSIS_FPS,
-        "commit": _git_commit(),
+        "commit": code_commit(),
     }
     save_reference(args.reference_out, stats, ref_meta)
     log.info("wrote %s", args.reference_out)
@@ -259,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "val_retrieval": asdict(val_ret),
         "seconds": round(seconds, 1),
         "command": "python -m evaluation.crossmodal_train " + " ".join(sys.argv[1:]),
-        "commit": _git_commit(),
+        "commit": code_commit(),
     }
     save_crossmodal(model, args.out, meta)
     args.out.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")

@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 
 import dance
-from dance.model import Generator, GeneratorConfig, save_checkpoint
 
 from .app_server import free_port, running_app
-from .conftest import TINY, write_song
+from .conftest import write_song
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
@@ -28,6 +27,7 @@ from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 import app  # noqa: E402
+import app_support  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -89,15 +89,6 @@ def test_errors_name_the_file_not_the_server_path(tiny_model, tmp_path):
     assert str(tmp_path) not in err.value.message
 
 
-def test_request_folders_are_bounded(tmp_path):
-    made = []
-    for _ in range(6):
-        made.append(app.new_request_dir(tmp_path, keep=3))
-        (made[-1] / "dance.mp4").write_bytes(b"x")
-        time.sleep(0.01)  # distinct modification times
-    assert sorted(tmp_path.iterdir()) == sorted(made[-3:])
-
-
 def test_gradio_cache_is_bounded_by_count(tiny_model, tmp_path, monkeypatch):
     cache = tmp_path / "gradio"
     for i in range(12):
@@ -105,31 +96,14 @@ def test_gradio_cache_is_bounded_by_count(tiny_model, tmp_path, monkeypatch):
         entry.mkdir(parents=True)
         (entry / "song.mp3").write_bytes(b"x")
         os.utime(entry, (1_000_000 + i, 1_000_000 + i))
-    assert app.prune_gradio_cache(cache, keep=5) == 7
+    assert app_support.prune_gradio_cache(cache, keep=5) == 7
     assert sorted(p.name for p in cache.iterdir()) == [f"hash{i:02d}" for i in range(7, 12)]
     # Every request prunes Gradio's real cache folder.
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
-    monkeypatch.setattr(app, "GRADIO_CACHE_KEEP", 2)
+    monkeypatch.setattr(app_support, "GRADIO_CACHE_KEEP", 2)
     song = write_song(tmp_path / "song.wav", 3.0)
     app.make_dance(tiny_model, str(song), 0, 2, 0, out_root=tmp_path / "out")
     assert sorted(p.name for p in cache.iterdir()) == ["hash10", "hash11"]
-
-
-def test_no_trained_model_is_reported(tmp_path, monkeypatch):
-    monkeypatch.setenv("DANCE_CHECKPOINT", str(tmp_path / "missing.safetensors"))
-    model, reason = app.load_generator()
-    assert model is None and reason.startswith(f"{tmp_path / 'missing.safetensors'} does not exist")
-    untrained = save_checkpoint(Generator(GeneratorConfig(**TINY)), tmp_path / "u.safetensors", {})
-    monkeypatch.setenv("DANCE_CHECKPOINT", str(untrained))
-    model, reason = app.load_generator()
-    assert model is None and "never trained" in reason
-
-
-def test_about_text_describes_the_installed_model(checkpoints):
-    raw = app.describe(dance.load_model(checkpoints["raw"]))
-    features = app.describe(dance.load_model(checkpoints["features"]))
-    assert "trained for 3 steps" in raw and "raw waveform" in raw
-    assert "a mel spectrogram, onset strength, the beat phase" in features
 
 
 # (b) and (d): the launched app through gradio_client.

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,19 +27,22 @@ from dance.audio import ffmpeg_exe, probe_duration
 from dance.errors import DanceError, NoTrainedModelError, VideoError
 from dance.motion import VIDEO_FPS
 from dance.render import DEFAULT_SIZE, canvas_size
+from dance.runtime import configure_torch
 from dance.video import COLOR_TAGS, audio_codec_args, video_codec_args
+
+from .memory import PeakSampler
 
 if TYPE_CHECKING:
     from dance.model import Generator
 
 log = logging.getLogger(__name__)
 
-SONG_LENGTHS_S = (30.0, 180.0)  # the issue's two cases: a short clip and a whole song
+SONG_LENGTHS_S = (30.0, 180.0)  # the two cases measured: a short clip and a whole song
 DEFAULT_REPEATS = 3
 BENCH_RATE = 44_100  # Hz; the synthetic song is CD-like stereo, as a real MP3 decodes
 BENCH_BPM = 120.0
 WARMUP_S = 5.0  # a first short run loads librosa's compiled code and torch's kernels
-TARGET_RATIO = 2.0  # the issue's targets for the 3-minute song
+TARGET_RATIO = 2.0  # targets for the 3-minute song (README, "Benchmark")
 TARGET_TOTAL_S = 15.0
 TARGET_PEAK_MB = 1500.0
 SYNTH_BLOCK_S = 10  # seconds of the synthetic song made at a time
@@ -118,70 +119,6 @@ def _cpu_now() -> float:
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-class MemorySampler:
-    """Peak resident memory of this process and its children together, sampled in a thread.
-
-    ru_maxrss cannot give this: it is per process, and for children it counts the Python image
-    they were forked from. Sampling every MEMORY_POLL_S can miss a peak shorter than that.
-    """
-
-    def __init__(self) -> None:
-        self.peak_mb = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        me = os.getpid()
-        while True:
-            # A child between fork and exec still shows this process's pages: skip it, or
-            # they would count twice.
-            kids = [pid for pid in _descendants(me) if _exe(pid) not in ("", _exe(me))]
-            total_kb = _rss_kb(me) + sum(_rss_kb(pid) for pid in kids)
-            self.peak_mb = max(self.peak_mb, total_kb / 1024)
-            if self._stop.wait(MEMORY_POLL_S):
-                return
-
-
-def _descendants(pid: int) -> list[int]:
-    """All processes below pid (Linux /proc)."""
-    out = []
-    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            children = [int(c) for c in tasks.read_text().split()]
-        except OSError:
-            continue
-        for child in children:
-            out += [child, *_descendants(child)]
-    return out
-
-
-def _exe(pid: int) -> str:
-    try:
-        return os.readlink(f"/proc/{pid}/exe")
-    except OSError:
-        return ""
-
-
-def _rss_kb(pid: int) -> int:
-    """Resident memory of a running process in KiB (0 if it is gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    for line in status.splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def floor_once(
@@ -289,9 +226,9 @@ def bench(
                 wall, cpu = floor_once(song, seconds, size, folder / "floor.mp4")
                 result.floor.append(wall)
                 result.floor_cpu.append(cpu)
-                with MemorySampler() as memory:
+                with PeakSampler(poll_s=MEMORY_POLL_S) as memory:
                     result.runs.append(run_once(model, song, seconds, size, out))
-                result.peak_mb = max(result.peak_mb, memory.peak_mb)
+                result.peak_mb = max(result.peak_mb, memory.peak_tree_mb)
                 log.info("%.0f s song, run %d: %s", seconds, i + 1, result.runs[-1])
             result.peak_python_mb = _mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
             results.append(result)
@@ -362,11 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="log each run")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
-    import torch
-
-    from dance.cli import TORCH_THREADS
-
-    torch.set_num_threads(TORCH_THREADS)  # as `python -m dance` runs
+    configure_torch()  # as `python -m dance` runs
     try:
         results, label, cold_s = bench(
             args.lengths,

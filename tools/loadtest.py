@@ -27,6 +27,8 @@ import numpy as np
 
 from dance.model import CHECKPOINT_ENV
 
+from .memory import PeakSampler, rss_mb
+
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,63 +39,8 @@ STARTUP_TIMEOUT_S = 300  # first start compiles librosa's numba code: minutes on
 REQUEST_TIMEOUT_S = 1800  # one client's whole wait, queue included
 RSS_SAMPLE_S = 0.1  # how often the memory sampler reads /proc
 DURATION_TOLERANCE_S = 0.2  # a returned MP4 this far from the asked length counts as failed
-RSS_GROWTH_LIMIT_MB = 100.0  # the issue's bound on growth over the sequential run
+RSS_GROWTH_LIMIT_MB = 100.0  # most the server may grow over the sequential run: a leak check
 QUEUE_FULL = "Queue is full"  # what gradio_client raises (QueueError) when max_size is reached
-
-
-def rss_mb(pid: int, *, children: bool = False) -> float:
-    """Resident memory of a process (and, with children, its descendants) in MB; 0 if gone."""
-    pids = [pid] + (_descendants(pid) if children else [])
-    total_kb = 0
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total_kb += int(line.split()[1])
-        except (OSError, ValueError):
-            continue  # the process ended between listing and reading
-    return total_kb / 1024
-
-
-def _descendants(pid: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        kids = parents.get(todo.pop(), [])
-        found += kids
-        todo += kids
-    return found
-
-
-class PeakSampler:
-    """Samples a process's resident memory in a thread; `peak_mb` and `peak_tree_mb` after stop."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak_mb = 0.0
-        self.peak_tree_mb = 0.0  # with its children (ffmpeg encoders and decoders)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, rss_mb(self.pid))
-            self.peak_tree_mb = max(self.peak_tree_mb, rss_mb(self.pid, children=True))
-            self._stop.wait(RSS_SAMPLE_S)
-
-    def __enter__(self) -> PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 @dataclass
@@ -165,7 +112,7 @@ def run_round(url: str, pid: int, n: int, song: Path, seconds: float) -> RoundRe
 
     threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(n)]
     t0 = time.perf_counter()
-    with PeakSampler(pid) as sampler:
+    with PeakSampler(pid, poll_s=RSS_SAMPLE_S) as sampler:
         for t in threads:
             t.start()
         for t in threads:

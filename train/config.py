@@ -1,8 +1,9 @@
 """Training configuration: one typed dataclass and named presets.
 
 `paper` reproduces the paper's sizes and hyperparameters (meant for a GPU); `cpu` is a smaller
-model that trains a shippable generator in about 90 minutes on a 2-core CPU; `tiny` is for
-tests. Every loss term has its own weight, so ablations are a config change.
+model that trains in about 90 minutes on a 2-core CPU; `shipped` is the shipped generator's
+recipe (`cpu` with rhythm inputs and the beat-alignment loss); `tiny` is for tests. Every
+loss term has its own weight, so ablations are a config change.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dance.checkpoint import config_from_dict
 from dance.model import GeneratorConfig
 
 FEATURES = ("mel", "onset", "chroma")  # the librosa front end's per-frame feature blocks
-RHYTHM_FEATURES = (*FEATURES, "beat", "pulse")  # with the beat phase and the local pulse
 STYLE_FEATURES = ("beat", "beat2", "tempo")  # beat-grid inputs only: motion-only clips have them
 STYLES = ("waltz", "tango", "chacha", "rumba", "modern", "street")  # the styles preset's
 
@@ -206,6 +206,14 @@ PRESETS: dict[str, TrainConfig] = {
         val_seconds=4.0,
     ),
 }
+# The shipped generator's recipe (checkpoints/README.md): the cpu preset with the rhythm inputs
+# (beat phase and local pulse) and the beat-alignment loss; `--preset shipped` is the same as
+# `--preset cpu --features mel,onset,chroma,beat,pulse --loss beat_alignment=5`.
+PRESETS["shipped"] = replace(
+    PRESETS["cpu"],
+    generator=replace(PRESETS["cpu"].generator, features=(*FEATURES, "beat", "pulse")),
+    losses=replace(PRESETS["cpu"].losses, beat_alignment=5.0),
+)
 
 
 def preset(name: str, **overrides: Any) -> TrainConfig:

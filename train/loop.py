@@ -5,6 +5,11 @@ perceptual), then one frame-discriminator step and one sequence-discriminator st
 gradient penalty, and optionally mismatched music) on the same detached fake. Rank 0 alone
 logs, validates, renders and saves. Checkpoints are written atomically; `resume=True` continues
 from the last one, to the batch, with the same data order and noise.
+
+The trainer's other jobs live beside it: the generator's loss terms in losses.GENERATOR_TERMS,
+process placement in distributed.py, the feature cache in data/features.py, checkpoint
+contents and resuming in state.py, validation and model selection in validate.py, renders in
+preview.py.
 """
 
 from __future__ import annotations
@@ -12,65 +17,31 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.distributed as dist
-from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 from tqdm.auto import tqdm
 
-from dance import checkpoint
-from dance.analysis import FEATURE_SIZES
-from dance.model import CHECKPOINT_FORMAT, Generator, save_checkpoint
+from dance.checkpoint import code_commit
+from dance.model import Generator, save_checkpoint
 
-from . import losses
-from .checkpoints import load_training_checkpoint, save_training_checkpoint
+from . import losses, state
+from .checkpoints import save_training_checkpoint
 from .config import TrainConfig
 from .data import PreparedClip, WindowDataset, load_clips, prepare
 from .discriminators import FrameDiscriminator, SequenceDiscriminator
+from .distributed import main_first, setup_distributed, teardown, wrap
 from .stgcn import load_stgcn
-from .validate import Validator
+from .validate import Validator, validate_epoch
 
 log = logging.getLogger(__name__)
 
 GENERATOR_FILE = "generator.safetensors"  # the best generator, in the shipped format
-
-
-@dataclass
-class Distributed:
-    """Where this process sits: nanoGPT's recipe, one process when RANK is unset."""
-
-    rank: int
-    world: int
-    device: torch.device
-    ddp: bool
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-
-def setup_distributed() -> Distributed:
-    if "RANK" not in os.environ:
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return Distributed(0, 1, device, ddp=False)
-    backend = "nccl" if torch.cuda.is_available() else "gloo"
-    dist.init_process_group(backend=backend)
-    rank, world = dist.get_rank(), dist.get_world_size()
-    if torch.cuda.is_available():
-        local = int(os.environ.get("LOCAL_RANK", 0))
-        torch.cuda.set_device(local)
-        device = torch.device("cuda", local)
-    else:
-        device = torch.device("cpu")
-    return Distributed(rank, world, device, ddp=True)
 
 
 @dataclass
@@ -83,50 +54,12 @@ class TrainResult:
     out: Path
 
 
-def _git_commit() -> str:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=Path(__file__).parent,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def _split(clips: list[PreparedClip]) -> tuple[list[PreparedClip], list[PreparedClip]]:
     train = [c for c in clips if c.split == "train"]
     val = [c for c in clips if c.split != "train"]
     if not train:
         raise ValueError("no training dances in the data")
     return train, val
-
-
-def better(result: dict[str, float], best: dict[str, float]) -> bool:
-    """Model selection: lower FID_k; lower L1 where FID_k cannot be measured (tiny data)."""
-    if math.isfinite(result["fid_k"]) and math.isfinite(best["fid_k"]):
-        return result["fid_k"] < best["fid_k"]
-    return result["l1"] < best["l1"]
-
-
-def _beat_column(config: TrainConfig) -> int:
-    """Column of sin(beat phase) in the generator's input (cos follows it), for the beat loss.
-
-    Raises:
-        ValueError: the beat loss is on but the generator is not given the beat phase.
-    """
-    gcfg = config.generator
-    if not config.losses.beat_alignment:
-        return -1
-    if gcfg.frontend != "features" or "beat" not in gcfg.features:
-        raise ValueError(
-            "the beat_alignment loss needs the 'beat' feature in the generator's input "
-            f"(frontend={gcfg.frontend!r}, features={list(gcfg.features)})"
-        )
-    names = list(gcfg.features)
-    return sum(FEATURE_SIZES[n] for n in names[: names.index("beat")])
 
 
 class Trainer:
@@ -144,8 +77,10 @@ class Trainer:
         command: str = "",
     ) -> None:
         self.config = config
-        self.commit = _git_commit()  # the code this run loaded, not HEAD when it saves
-        self.beat_column = _beat_column(config)
+        self.commit = code_commit()  # the code this run loaded, not HEAD when it saves
+        self.beat_column = (
+            losses.beat_phase_column(config.generator) if config.losses.beat_alignment else -1
+        )
         self.out = Path(out)
         self.env = setup_distributed()
         self.progress = progress and self.env.main
@@ -156,11 +91,8 @@ class Trainer:
         cache = Path(cache_dir) if cache_dir is not None else self.out.parent / ".cache"
         if self.env.main:
             self.out.mkdir(parents=True, exist_ok=True)
-            clips = prepare(load_clips(data), config.generator, cache)
-        if self.env.ddp:
-            dist.barrier()  # rank 0 filled the feature cache; the others read it
-        if not self.env.main:
-            clips = prepare(load_clips(data), config.generator, cache)
+        # Rank 0 fills the feature cache first; the others then read it.
+        clips = main_first(self.env, lambda: prepare(load_clips(data), config.generator, cache))
         self.train_clips, self.val_clips = _split(clips)
         gcfg = config.generator
         self.dataset = WindowDataset(
@@ -198,13 +130,9 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g)
         self.opt_frame = torch.optim.Adam(self.frame_d.parameters(), lr=config.lr_frame_d)
         self.opt_seq = torch.optim.Adam(self.seq_d.parameters(), lr=config.lr_seq_d)
-        if self.env.ddp:
-            ids = [dev.index] if dev.type == "cuda" else None
-            self.g_ddp: torch.nn.Module = DDP(self.generator, device_ids=ids)
-            self.frame_ddp: torch.nn.Module = DDP(self.frame_d, device_ids=ids)
-            self.seq_ddp: torch.nn.Module = DDP(self.seq_d, device_ids=ids)
-        else:
-            self.g_ddp, self.frame_ddp, self.seq_ddp = self.generator, self.frame_d, self.seq_d
+        self.g_ddp = wrap(self.generator, self.env)
+        self.frame_ddp = wrap(self.frame_d, self.env)
+        self.seq_ddp = wrap(self.seq_d, self.env)
         # Noise differs per rank (each rank sees different windows) but is seeded.
         self.noise_rng = torch.Generator().manual_seed(config.seed * 1000 + self.env.rank)
         self.step = 0
@@ -225,78 +153,15 @@ class Trainer:
 
             self.writer = SummaryWriter(str(self.out / "tb"))
         if resume:
-            self._resume()
+            state.resume(self)
 
     # ----------------------------------------------------------------- checkpoints
-    def state(self) -> dict[str, Any]:
-        return {
-            "config": self.config.to_dict(),
-            "generator": checkpoint.record(
-                self.generator, format=CHECKPOINT_FORMAT, meta=self.meta()
-            ),
-            "frame_d": self.frame_d.state_dict(),
-            "seq_d": self.seq_d.state_dict(),
-            "opt_g": self.opt_g.state_dict(),
-            "opt_frame": self.opt_frame.state_dict(),
-            "opt_seq": self.opt_seq.state_dict(),
-            "noise_rng": self.noise_rng.get_state(),
-            "torch_rng": torch.get_rng_state(),
-            "step": self.step,
-            "epoch": self.epoch,
-            "batch_in_epoch": self.batch_in_epoch,
-            "elapsed_s": self.elapsed_s,
-            "best": dict(self.best),
-            "last_losses": dict(self.last_losses),
-            "history": list(self.history),
-        }
-
-    def meta(self) -> dict[str, Any]:
-        return {
-            "trained_steps": self.step,
-            "epochs": self.epoch,
-            "wall_minutes": round(self.elapsed_s / 60, 2),
-            "data": self.data_path,
-            "train_dances": [c.name for c in self.train_clips],
-            "val_dances": [c.name for c in self.val_clips],
-            "command": self.command,
-            "commit": self.commit,
-            "last_losses": dict(self.last_losses),
-            "best_val": dict(self.best),
-            "processes": self.env.world,
-        }
-
-    def _resume(self) -> None:
-        state, path = load_training_checkpoint(self.out)
-        if state is None:
-            log.warning("%s: no checkpoint to resume from; starting fresh", self.out)
-            return
-        saved = TrainConfig.from_dict(state["config"])
-        if saved.generator != self.config.generator:
-            raise ValueError(f"{path}: saved with another generator config; cannot resume")
-        self.generator.load_state_dict(state["generator"]["state_dict"])
-        self.frame_d.load_state_dict(state["frame_d"])
-        self.seq_d.load_state_dict(state["seq_d"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_frame.load_state_dict(state["opt_frame"])
-        self.opt_seq.load_state_dict(state["opt_seq"])
-        self.noise_rng.set_state(state["noise_rng"])
-        torch.set_rng_state(state["torch_rng"])
-        self.step = int(state["step"])
-        self.epoch = int(state["epoch"])
-        self.batch_in_epoch = int(state["batch_in_epoch"])
-        self.elapsed_s = float(state["elapsed_s"])
-        self.best = dict(state["best"])
-        self.last_losses = dict(state["last_losses"])
-        self.history = list(state["history"])
-        if self.env.main:
-            log.info("resumed from %s at step %d (epoch %d)", path, self.step, self.epoch)
-
     def save(self, best: bool = False) -> None:
         if not self.env.main:
             return
-        save_training_checkpoint(self.state(), self.out, best=best)
+        save_training_checkpoint(state.training_state(self), self.out, best=best)
         if best or not (self.out / GENERATOR_FILE).exists():
-            save_checkpoint(self.generator, self.out / GENERATOR_FILE, self.meta())
+            save_checkpoint(self.generator, self.out / GENERATOR_FILE, state.run_meta(self))
 
     # ----------------------------------------------------------------- one step
     def _set_d_grad(self, flag: bool) -> None:
@@ -307,58 +172,30 @@ class Trainer:
         cfg, w = self.config, self.config.losses
         audio, real = audio.to(self.env.device), real.to(self.env.device)
         pairs = bool(w.seed_diversity) and real.shape[0] >= 2
+        half = real.shape[0] // 2
         if pairs:  # the first half of the windows, twice, with different noise
-            half = real.shape[0] // 2
             audio = torch.cat([audio[:half], audio[:half]])
             real = torch.cat([real[:half], real[:half]])
         noise = self.generator.sample_noise(real.shape[0], real.shape[1], self.noise_rng)
         noise = noise.to(self.env.device)
-        out: dict[str, float] = {}
 
         # Generator: the discriminators are used unwrapped and frozen here, so their DDP
         # reducers only ever see their own steps.
         self._set_d_grad(False)
         fake = self.g_ddp(audio, noise)
-        g_total = torch.zeros((), device=self.env.device)
-        if w.adv_frame:
-            term = losses.bce_real(self.frame_d(fake))
-            g_total = g_total + w.adv_frame * term
-            out["g/adv_frame"] = term.item()
-        if w.adv_seq:
-            term = losses.bce_real(self.seq_d(fake, audio))
-            g_total = g_total + w.adv_seq * term
-            out["g/adv_seq"] = term.item()
-        if w.feature_matching:
-            self.seq_d.eval()  # the paper switches dropout off for this term
-            term = losses.feature_matching(
-                self.seq_d.pose_features(fake), self.seq_d.pose_features(real)
-            )
-            self.seq_d.train()
-            g_total = g_total + w.feature_matching * term
-            out["g/feature_matching"] = term.item()
-        if w.l1:
-            term = losses.pose_l1(fake, real)
-            g_total = g_total + w.l1 * term
-            out["g/l1"] = term.item()
-        if pairs:
-            term = losses.seed_diversity(fake[:half], fake[half:], w.seed_diversity_target)
-            g_total = g_total + w.seed_diversity * term
-            out["g/seed_diversity"] = term.item()
-            out["g/seed_difference"] = (fake[:half] - fake[half:]).abs().mean().item()
-        if w.motion_statistics:
-            term = losses.motion_statistics(fake, real)
-            g_total = g_total + w.motion_statistics * term
-            out["g/motion_statistics"] = term.item()
-        if w.beat_alignment:
-            col = self.beat_column
-            phase = torch.atan2(audio[..., col], audio[..., col + 1])
-            term = losses.beat_alignment(fake, phase)
-            g_total = g_total + w.beat_alignment * term
-            out["g/beat_alignment"] = term.item()
-        if w.perceptual and self.stgcn is not None:
-            term = losses.perceptual(self.stgcn, fake, real, cfg.stgcn_block_weights)
-            g_total = g_total + w.perceptual * term
-            out["g/perceptual"] = term.item()
+        batch = losses.GeneratorBatch(
+            audio=audio,
+            real=real,
+            fake=fake,
+            frame_d=self.frame_d,
+            seq_d=self.seq_d,
+            stgcn=self.stgcn,
+            stgcn_block_weights=cfg.stgcn_block_weights,
+            beat_column=self.beat_column,
+            seed_diversity_target=w.seed_diversity_target,
+            half=half if pairs else None,
+        )
+        g_total, out = losses.generator_loss(batch, dataclasses.asdict(w))
         self.opt_g.zero_grad(set_to_none=True)
         g_total.backward()
         self.opt_g.step()
@@ -400,28 +237,13 @@ class Trainer:
     def validate(self) -> None:
         if self.validator is None:
             return
-        result = self.validator(self.generator).as_dict()
-        for k, v in result.items():
-            self.writer.add_scalar(f"val/{k}", v, self.step)
-        self.history.append({"step": self.step, "epoch": self.epoch, **result})
-        log.info("epoch %d step %d validation %s", self.epoch, self.step, result)
-        improved = not self.best or better(result, self.best)
-        if improved:
-            self.best = {"step": self.step, "epoch": self.epoch, **result}
-        self.save(best=improved)
+        self.save(best=validate_epoch(self))
 
     def render(self) -> None:
-        if not self.val_clips or not self.env.main:
-            return
-        from .preview import render_validation_dance
+        if self.env.main:
+            from .preview import render_epoch
 
-        try:
-            path = render_validation_dance(
-                self.generator, self.val_clips[0], self.out / "renders", self.epoch
-            )
-            log.info("rendered %s", path)
-        except Exception as err:  # a failed preview must never stop training
-            log.warning("validation render failed: %s", err)
+            render_epoch(self.generator, self.val_clips, self.out / "renders", self.epoch)
 
     def out_of_time(self) -> bool:
         limit = self.config.max_minutes
@@ -488,8 +310,7 @@ class Trainer:
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-        if self.env.ddp and dist.is_initialized():
-            dist.destroy_process_group()
+        teardown(self.env)
 
 
 def train(config: TrainConfig, data: str | Path, out: str | Path, **kwargs: Any) -> TrainResult:

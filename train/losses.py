@@ -1,12 +1,22 @@
-"""Loss terms of the paper's GAN, each a small function so that ablations can drop any of them.
+"""Loss terms of the paper's GAN: small functions, and the table of the generator's terms.
 
+GENERATOR_TERMS names each term of the generator's loss; its weight is the LossWeights field
+of the same name (0 switches it off), and the trainer sums weight x term in table order.
+Adding a term is a function here, an entry in the table and a weight in config.LossWeights.
 Adversarial terms use BCE on logits (the paper's sigmoid + BCE, computed stably).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import torch
 import torch.nn.functional as F
+from torch import nn
+
+from dance.analysis import FEATURE_SIZES
+from dance.model import GeneratorConfig
 
 from .stgcn import STGCN
 
@@ -60,7 +70,8 @@ def seed_diversity(first: torch.Tensor, second: torch.Tensor, target: float) -> 
 def beat_alignment(
     poses: torch.Tensor, phase: torch.Tensor, sharpness: float = 4.0
 ) -> torch.Tensor:
-    """How fast the dance moves on the music's beats, relative to its mean speed (not in the paper).
+    """How fast the dance moves on the music's beats, relative to its mean speed (not in the
+    paper).
 
     Motion beats are the minima of joint speed (dance.metrics), so a dance on the beat slows
     down as each beat lands. The real dances here are not phase-locked to their music, so no
@@ -83,7 +94,8 @@ def feature_matching(
     fake_feats: list[torch.Tensor], real_feats: list[torch.Tensor]
 ) -> torch.Tensor:
     """Sum over taps of the L1 between discriminator features; real features are constants."""
-    return sum((f - r.detach()).abs().mean() for f, r in zip(fake_feats, real_feats, strict=True))  # type: ignore[return-value]
+    pairs = zip(fake_feats, real_feats, strict=True)
+    return sum((f - r.detach()).abs().mean() for f, r in pairs)  # type: ignore[return-value]
 
 
 def perceptual(
@@ -119,3 +131,116 @@ def gradient_penalty(
     out = score(mixed, audio)
     (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
     return ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
+
+
+def beat_phase_column(config: GeneratorConfig) -> int:
+    """Column of sin(beat phase) in the generator's input (cos follows it), for the beat loss.
+
+    Raises:
+        ValueError: the generator is not given the beat phase.
+    """
+    if config.frontend != "features" or "beat" not in config.features:
+        raise ValueError(
+            "the beat_alignment loss needs the 'beat' feature in the generator's input "
+            f"(frontend={config.frontend!r}, features={list(config.features)})"
+        )
+    names = list(config.features)
+    return sum(FEATURE_SIZES[n] for n in names[: names.index("beat")])
+
+
+@dataclass
+class GeneratorBatch:
+    """What the generator's loss terms see for one batch.
+
+    audio (B, T, inputs), real and fake (B, T, 18, 2). With seed-diversity pairs, the first
+    `half` windows come twice with different noise. The discriminators are the unwrapped,
+    frozen modules; `logs` collects extra figures a term reports besides its value.
+    """
+
+    audio: torch.Tensor
+    real: torch.Tensor
+    fake: torch.Tensor
+    frame_d: nn.Module
+    seq_d: nn.Module
+    stgcn: STGCN | None
+    stgcn_block_weights: tuple[float, ...]
+    beat_column: int
+    seed_diversity_target: float
+    half: int | None
+    logs: dict[str, float] = field(default_factory=dict)
+
+
+def _feature_matching_term(b: GeneratorBatch) -> torch.Tensor:
+    b.seq_d.eval()  # the paper switches dropout off for this term
+    term = feature_matching(b.seq_d.pose_features(b.fake), b.seq_d.pose_features(b.real))
+    b.seq_d.train()
+    return term
+
+
+def _seed_diversity_term(b: GeneratorBatch) -> torch.Tensor | None:
+    if b.half is None:
+        return None  # a batch of one window has no pair
+    first, second = b.fake[: b.half], b.fake[b.half :]
+    b.logs["g/seed_difference"] = (first - second).abs().mean().item()
+    return seed_diversity(first, second, b.seed_diversity_target)
+
+
+def _beat_alignment_term(b: GeneratorBatch) -> torch.Tensor:
+    col = b.beat_column
+    return beat_alignment(b.fake, torch.atan2(b.audio[..., col], b.audio[..., col + 1]))
+
+
+def _perceptual_term(b: GeneratorBatch) -> torch.Tensor | None:
+    if b.stgcn is None:
+        return None
+    return perceptual(b.stgcn, b.fake, b.real, b.stgcn_block_weights)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of the generator's loss: `name` is its LossWeights field and its log key
+    (g/<name>); `fn` gives its value, or None when it does not apply to this batch."""
+
+    name: str
+    fn: Callable[[GeneratorBatch], torch.Tensor | None]
+
+
+# In the order they are summed (and their networks run, which fixes the random draws).
+GENERATOR_TERMS: tuple[Term, ...] = (
+    Term("adv_frame", lambda b: bce_real(b.frame_d(b.fake))),
+    Term("adv_seq", lambda b: bce_real(b.seq_d(b.fake, b.audio))),
+    Term("feature_matching", _feature_matching_term),
+    Term("l1", lambda b: pose_l1(b.fake, b.real)),
+    Term("seed_diversity", _seed_diversity_term),
+    Term("motion_statistics", lambda b: motion_statistics(b.fake, b.real)),
+    Term("beat_alignment", _beat_alignment_term),
+    Term("perceptual", _perceptual_term),
+)
+
+
+def generator_loss(
+    batch: GeneratorBatch, weights: dict[str, float]
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Weighted sum of the table's terms with a nonzero weight, and each term's value.
+
+    Args:
+        batch: the batch and the networks the terms need.
+        weights: term name -> weight (LossWeights as a dict).
+
+    Returns:
+        (total, logs): the loss to back-propagate; g/<name> per term plus the terms' extras.
+    """
+    total = torch.zeros((), device=batch.fake.device)
+    logs: dict[str, float] = {}
+    for term in GENERATOR_TERMS:
+        weight = weights[term.name]
+        if not weight:
+            continue
+        value = term.fn(batch)
+        if value is None:
+            continue
+        total = total + weight * value
+        logs[f"g/{term.name}"] = value.item()
+        logs.update(batch.logs)  # the term's extras right after it
+        batch.logs.clear()
+    return total, logs

@@ -49,8 +49,21 @@ def render_validation_dance(
             beat_times=np.zeros(0),
         )
         path = out_dir / f"epoch{epoch:04d}-{clip.name.replace('/', '_')}.mp4"
-        dance.render(result, path, show_beats=False)
+        dance.render_video(result, path, show_beats=False)
     return path
+
+
+def render_epoch(
+    model: Generator, val_clips: list[PreparedClip], out_dir: Path, epoch: int
+) -> None:
+    """Render the first validation dance for this epoch; a failure is logged, never raised."""
+    if not val_clips:
+        return
+    try:
+        path = render_validation_dance(model, val_clips[0], out_dir, epoch)
+        log.info("rendered %s", path)
+    except Exception as err:  # a failed preview must never stop training
+        log.warning("validation render failed: %s", err)
 
 
 TILE = (320, 180)  # px per frame in a contact sheet: the paper's frame at half size

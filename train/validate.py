@@ -1,4 +1,4 @@
-"""Validation during training: scores a generator on the held-out dances.
+"""Validation during training: scores a generator on the held-out dances, keeps the best.
 
 Figures (from dance.metrics, the evaluation suite): L1 to the real poses, FID_k between
 generated and real validation motion (the model-selection criterion: lower is better), the beat
@@ -8,7 +8,10 @@ joint speed (about 1 when the model moves as much as people do).
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -20,6 +23,11 @@ from dance.metrics import beat_alignment, fid, kinetic_features, motion_beats, r
 from dance.model import Generator
 
 from .data import PreparedClip
+
+if TYPE_CHECKING:
+    from .loop import Trainer
+
+log = logging.getLogger(__name__)
 
 VAL_SEED = 1234  # noise seed of validation dances, fixed so epochs are comparable
 
@@ -86,6 +94,27 @@ class Validator:
             bas=float(np.nanmean(bas)),
             speed_ratio=float(np.mean(fake_speed) / max(np.mean(real_speed), 1e-9)),
         )
+
+
+def better(result: dict[str, float], best: dict[str, float]) -> bool:
+    """Model selection: lower FID_k; lower L1 where FID_k cannot be measured (tiny data)."""
+    if math.isfinite(result["fid_k"]) and math.isfinite(best["fid_k"]):
+        return result["fid_k"] < best["fid_k"]
+    return result["l1"] < best["l1"]
+
+
+def validate_epoch(trainer: Trainer) -> bool:
+    """Score the trainer's generator on the validation dances, log and record the figures,
+    and keep the best so far. Returns whether this one is the new best."""
+    result = trainer.validator(trainer.generator).as_dict()
+    for k, v in result.items():
+        trainer.writer.add_scalar(f"val/{k}", v, trainer.step)
+    trainer.history.append({"step": trainer.step, "epoch": trainer.epoch, **result})
+    log.info("epoch %d step %d validation %s", trainer.epoch, trainer.step, result)
+    improved = not trainer.best or better(result, trainer.best)
+    if improved:
+        trainer.best = {"step": trainer.step, "epoch": trainer.epoch, **result}
+    return improved
 
 
 def main(argv: list[str] | None = None) -> int:

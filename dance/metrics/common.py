@@ -12,7 +12,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from ..errors import InputError
 from ..motion import resample
-from ..skeleton import JOINT, N_JOINTS, norm_to_px
+from ..skeleton import N_JOINTS, norm_to_px
 
 ANALYSIS_FPS = 30  # frames per second every motion metric works at (33 ms beat resolution)
 ANTIALIAS_SIGMA_S = 0.5 / ANALYSIS_FPS  # Gaussian sigma (s) before downsampling faster input
@@ -82,10 +82,3 @@ def window_slices(n_frames: int, fps: float, window_s: float = WINDOW_S) -> list
     if n_frames < size:
         return [slice(0, n_frames)]
     return [slice(s, s + size) for s in range(0, n_frames - size + 1, size)]
-
-
-def torso_length_px(px: np.ndarray) -> float:
-    """Median neck-to-mid-hip length in pixels over a sequence (frames, 18, 2): the body unit."""
-    mid_hip = 0.5 * (px[:, JOINT["right_hip"]] + px[:, JOINT["left_hip"]])
-    length = np.linalg.norm(px[:, JOINT["neck"]] - mid_hip, axis=-1)
-    return float(max(np.median(length), 1e-6))

@@ -3,7 +3,7 @@
 The metric modules each measure one thing; this module runs them together on a dance and its
 music (`score_dance` -> `DanceScore`) and on a set of dances (`score_set` -> `SetScore`). The
 music is analysed once (`Music`) and shared by every dance scored against it. Baselines and
-the table are built in baselines.py and report.py.
+the table are built in evaluation/baselines.py and evaluation/report.py.
 """
 
 from __future__ import annotations

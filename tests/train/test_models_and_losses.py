@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from dance.model import Generator
+import dance
+from dance.model import CHECKPOINT_DIR, Generator
 from train import losses
-from train.config import PRESETS
+from train.config import PRESETS, LossWeights
 from train.discriminators import FrameDiscriminator, SequenceDiscriminator
 from train.stgcn import STGCN, STGCNConfig, load_stgcn, save_stgcn, spatial_adjacency
 
@@ -178,3 +179,25 @@ def test_d_rnn_layers_option_builds_a_smaller_music_branch() -> None:
     one = SequenceDiscriminator(dataclasses.replace(cfg, rnn_layers=1), 0.125)
     two = SequenceDiscriminator(cfg, 0.125)
     assert one.music.rnn.num_layers == 1 and two.music.rnn.num_layers == 2
+
+
+def test_every_generator_term_has_a_weight_and_every_weight_a_use() -> None:
+    weights = {f.name for f in dataclasses.fields(LossWeights)}
+    terms = [t.name for t in losses.GENERATOR_TERMS]
+    assert len(set(terms)) == len(terms)
+    assert set(terms) <= weights
+    # The rest weigh the discriminators' terms or parameterise a generator term.
+    assert weights - set(terms) == {"gradient_penalty", "mismatch", "seed_diversity_target"}
+
+
+def test_the_shipped_preset_is_the_shipped_generators_recipe() -> None:
+    shipped = PRESETS["shipped"]
+    flags = dataclasses.replace(
+        PRESETS["cpu"],
+        generator=dataclasses.replace(
+            PRESETS["cpu"].generator, features=("mel", "onset", "chroma", "beat", "pulse")
+        ),
+        losses=dataclasses.replace(PRESETS["cpu"].losses, beat_alignment=5.0),
+    )
+    assert shipped == flags
+    assert dance.load_model(CHECKPOINT_DIR / "generator.safetensors").config == shipped.generator

@@ -1,0 +1,161 @@
+"""The generator's input for each clip, computed once and cached on disk.
+
+Each clip's audio becomes the generator's input (raw chunks, or librosa features over the whole
+dance). librosa analysis is the slow part of start-up, so features are cached as .npy files
+keyed by the clip, the front end and CACHE_VERSION; the trainer fills the cache on rank 0
+before the other ranks read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dance.analysis import RHYTHM_BLOCKS, frame_features, raw_frames, rhythm_features
+from dance.model import GeneratorConfig
+from dance.styles import style_columns
+
+from .common import Clip
+from .styles import TIME_WARPS, clip_style, hold_out_tail, motion_beat_grid, time_warp
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 2  # bump when the conversion or the features change
+
+
+@dataclass(frozen=True)
+class PreparedClip:
+    """A clip with its model input. poses (T, 18, 2); audio (T, audio_input_size).
+
+    samples: the raw 16 kHz audio, for validation renders and beat metrics; None for
+    motion-only clips. style: the style it teaches ("" without styles). beat_times: the beat
+    grid its rhythm inputs were computed from (its own motion beats), or None when they come
+    from its music.
+    """
+
+    name: str
+    genre: str
+    split: str
+    poses: np.ndarray
+    audio: np.ndarray
+    samples: np.ndarray | None
+    style: str = ""
+    beat_times: np.ndarray | None = None
+
+
+def _cache_key(clip: Clip, config: GeneratorConfig) -> str:
+    h = hashlib.sha1()
+    h.update(f"{CACHE_VERSION}|{clip.source}|{clip.name}|{config.frontend}|".encode())
+    h.update(",".join(config.features).encode())
+    h.update(np.ascontiguousarray(clip.poses[:: max(1, len(clip.poses) // 50)]).tobytes())
+    return h.hexdigest()[:16]
+
+
+def model_input(clip: Clip, config: GeneratorConfig, cache_dir: Path | None) -> np.ndarray:
+    """The generator's input for a whole clip: (frames, config.audio_input_size) float32."""
+    assert clip.audio is not None, f"{clip.name} has no music"
+    n = clip.poses.shape[0]
+    if config.frontend == "raw":
+        return raw_frames(clip.audio, n)
+    path = None
+    if cache_dir is not None:
+        safe = clip.name.replace("/", "_")
+        path = cache_dir / f"{safe}-{_cache_key(clip, config)}.npy"
+        if path.is_file():
+            return np.load(path)
+    features = frame_features(clip.audio, config.features, n)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npy")
+        np.save(tmp, features)
+        tmp.replace(path)
+    return features
+
+
+def prepare(
+    clips: list[Clip], config: GeneratorConfig, cache_dir: Path | None = None
+) -> list[PreparedClip]:
+    """Attach the model input to every clip the generator can learn from.
+
+    Without styles, those are the clips with music. With styles (config.styles), every clip
+    of one of those styles, its input the rhythm blocks of its own motion beat grid plus the
+    style; training clips also come time-warped by each of TIME_WARPS.
+    """
+    if config.styles:
+        return prepare_styled(clips, config)
+    out = []
+    for clip in clips:
+        if clip.audio is None:
+            log.info("%s: motion only, skipped for the generator", clip.name)
+            continue
+        out.append(
+            PreparedClip(
+                name=clip.name,
+                genre=clip.genre,
+                split=clip.split,
+                poses=clip.poses.astype(np.float32),
+                audio=model_input(clip, config, cache_dir).astype(np.float32),
+                samples=clip.audio,
+            )
+        )
+    return out
+
+
+def styled_input(
+    poses: np.ndarray, config: GeneratorConfig, style: str, fps: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(model input (T, audio_input_size), beat grid in s) for a dance of a style."""
+    beats = motion_beat_grid(poses, fps)
+    rhythm = rhythm_features(beats, config.features, poses.shape[0])
+    columns = style_columns(config.styles, style, poses.shape[0])
+    return np.concatenate([rhythm, columns], axis=1).astype(np.float32), beats
+
+
+def prepare_styled(clips: list[Clip], config: GeneratorConfig) -> list[PreparedClip]:
+    """prepare() for a generator with styles.
+
+    Raises:
+        ValueError: a feature block that motion cannot give, or a style without clips.
+    """
+    unknown = [f for f in config.features if f not in RHYTHM_BLOCKS]
+    if unknown:
+        raise ValueError(
+            f"a generator with styles learns from motion-only clips, so its features must be "
+            f"rhythm blocks {RHYTHM_BLOCKS}; got {unknown}"
+        )
+    style_of = {c.name: clip_style(c) for c in clips}
+    kept = hold_out_tail([c for c in clips if style_of[c.name] in config.styles], style_of)
+    missing = set(config.styles) - {style_of[c.name] for c in kept if c.split == "train"}
+    if missing:
+        raise ValueError(f"no training clips of the styles {sorted(missing)}")
+    out = []
+    for clip in kept:
+        style = style_of[clip.name]
+        versions = [(clip.name, clip.poses)]
+        if clip.split == "train":
+            versions += [
+                (f"{clip.name}@x{f}", time_warp(clip.poses, f, clip.fps)) for f in TIME_WARPS
+            ]
+        for name, poses in versions:
+            if poses.shape[0] < config.window_frames:
+                continue
+            audio, beats = styled_input(poses, config, style, clip.fps)
+            out.append(
+                PreparedClip(
+                    name=name,
+                    genre=clip.genre,
+                    split=clip.split,
+                    poses=poses.astype(np.float32),
+                    audio=audio,
+                    samples=clip.audio if name == clip.name else None,
+                    style=style,
+                    beat_times=beats,
+                )
+            )
+    counts = {s: sum(c.split == "train" for c in out if c.style == s) for s in config.styles}
+    log.info("styled training clips (with time-warped copies): %s", counts)
+    return out
