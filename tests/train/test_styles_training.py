@@ -1,0 +1,131 @@
+"""Training a generator with styles on motion with and without music (tiny synthetic data)."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dance
+from dance.analysis import rhythm_features
+from train.config import PRESETS, STYLE_FEATURES
+from train.data import WindowDataset, load_clips, prepare
+from train.data.styles import fold_tempo, hold_out_tail, motion_beat_grid, time_warp
+from train.loop import train
+
+from .test_bvh import cc_rig_bvh
+
+STYLES = ("waltz", "chacha", "rumba", "street", "modern")
+
+
+@pytest.fixture
+def all_sources(ballroom_dir: Path, g1_dir: Path, tmp_path: Path) -> Path:
+    """A folder holding a ballroom folder, a G1 Moves folder and a folder of BVH files."""
+    root = tmp_path / "data"
+    shutil.copytree(ballroom_dir, root / "ballroom")
+    g1 = root / "g1moves_dance"
+    shutil.copytree(g1_dir / "J_Dance2_Salsa", g1 / "J_Dance3_Woah")  # a training clip name
+    bvh = root / "cmu_modern"
+    bvh.mkdir()
+    for name in ("005_02", "005_05"):
+        with gzip.open(bvh / f"{name}.bvh.gz", "wt") as f:
+            f.write(cc_rig_bvh(frames=420))
+    return root
+
+
+def styled_tiny(**overrides: object):
+    base = PRESETS["tiny"]
+    gen = dataclasses.replace(base.generator, features=STYLE_FEATURES, styles=STYLES)
+    losses = dataclasses.replace(base.losses, beat_alignment=1.0)
+    return dataclasses.replace(base, generator=gen, losses=losses, **overrides)
+
+
+def test_motion_beat_grid_finds_the_motion_tempo() -> None:
+    # Arms swinging at 1.8 Hz slow down twice a cycle: 216 motion beats a minute, folded
+    # into the motion tempo range to 108.
+    t = np.arange(200) / 10
+    poses = np.zeros((200, 18, 2), np.float32)
+    poses[:, 4, 0] = 0.3 * np.sin(2 * np.pi * 0.9 * t)
+    poses[:, 7, 0] = -0.3 * np.sin(2 * np.pi * 0.9 * t)
+    beats = motion_beat_grid(poses, 10)
+    assert 60 / np.median(np.diff(beats)) == pytest.approx(108, rel=0.08)
+    # Beats fall where the arms turn round (speed minima at 1.8 per second, phase 0.25).
+    turns = (np.arange(40) + 0.5) / 1.8
+    offsets = np.abs(beats[:, None] - turns[None]).min(axis=1)
+    assert np.median(offsets) < 0.06
+
+
+def test_fold_tempo() -> None:
+    fast = np.arange(0, 10, 0.25)  # 240 BPM
+    assert 60 / np.median(np.diff(fold_tempo(fast))) == pytest.approx(120)
+    slow = np.arange(0, 10, 1.0)  # 60 BPM
+    assert 60 / np.median(np.diff(fold_tempo(slow))) == pytest.approx(120)
+
+
+def test_time_warp_changes_the_tempo_not_the_path() -> None:
+    t = np.arange(100) / 10
+    poses = np.repeat(np.sin(2 * np.pi * 0.5 * t)[:, None, None], 18, axis=1).repeat(2, axis=2)
+    faster = time_warp(poses.astype(np.float32), 1.25, 10)
+    assert faster.shape[0] == 80
+    np.testing.assert_allclose(faster[:, 0, 0], np.sin(2 * np.pi * 0.625 * np.arange(80) / 10), atol=0.02)
+
+
+def test_every_source_loads_from_one_folder(all_sources: Path) -> None:
+    clips = load_clips(all_sources)
+    assert {c.source for c in clips} == {"ballroom", "g1moves", "cmu_modern"}
+    assert {c.name for c in clips if c.split != "train"} >= {"cmu_modern/005_05", "DANCE_W_2"}
+
+
+def test_prepared_styled_clips(all_sources: Path) -> None:
+    config = styled_tiny().generator
+    prepared = prepare(load_clips(all_sources), config)
+    assert {c.style for c in prepared if c.split == "train"} == set(STYLES)
+    for clip in prepared:
+        assert clip.audio.shape == (clip.poses.shape[0], config.audio_input_size)
+        style_cols = clip.audio[:, -len(STYLES) :]
+        np.testing.assert_array_equal(style_cols.argmax(axis=1), STYLES.index(clip.style))
+        np.testing.assert_allclose(
+            clip.audio[:, : -len(STYLES)],
+            rhythm_features(clip.beat_times, config.features, clip.poses.shape[0]),
+        )
+    # Time-warped copies of training clips only.
+    warped = [c for c in prepared if "@x" in c.name]
+    assert warped and all(c.split == "train" and c.samples is None for c in warped)
+    # Styles are balanced in the windows.
+    ds = WindowDataset([c for c in prepared if c.split == "train"], 20, 10, mirror=True)
+    counts = np.bincount([STYLES.index(ds.clips[ci].style) for ci, _, _ in ds.index])
+    assert counts.min() > 0
+
+
+def test_a_style_without_a_held_out_part_gets_its_tail(all_sources: Path) -> None:
+    clips = load_clips(all_sources)
+    style_of = {c.name: "street" if c.source == "g1moves" else "other" for c in clips}
+    out = hold_out_tail(clips, style_of)
+    parts = [c for c in out if c.name.startswith("g1moves/J_Dance3_Woah#")]
+    assert [c.split for c in parts] == ["train", "val"]
+    whole = next(c for c in clips if c.name == "g1moves/J_Dance3_Woah")
+    assert sum(c.poses.shape[0] for c in parts) == whole.poses.shape[0]
+
+
+@pytest.mark.slow
+def test_styled_training_exports_a_generator_that_dances_each_style(
+    all_sources: Path, tmp_path: Path, song_4s: Path
+) -> None:
+    out = tmp_path / "run"
+    result = train(styled_tiny(epochs=1), all_sources, out, progress=False)
+    assert result.steps > 0 and "g/beat_alignment" in result.last_losses
+    model = dance.load_model(out / "generator.safetensors")
+    assert model.config.styles == STYLES
+    dances = {s: dance.generate(model, song_4s, seed=1, style=s).keypoints for s in STYLES}
+    assert all(np.isfinite(k).all() for k in dances.values())
+    assert np.abs(dances["waltz"] - dances["street"]).mean() > 1e-4
+
+
+def test_styles_need_rhythm_features_only(all_sources: Path) -> None:
+    config = dataclasses.replace(styled_tiny().generator, features=("mel", "beat"))
+    with pytest.raises(ValueError, match="rhythm blocks"):
+        prepare(load_clips(all_sources), config)
