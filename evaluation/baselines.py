@@ -31,8 +31,10 @@ from dance.audio import MODEL_FPS, SAMPLE_RATE, Song
 from dance.generate import generate, run_model
 from dance.metrics.suite import Music
 from dance.model import Generator
+from dance.styles import AUTO, style_columns
 from dance.motion import blend_windows, window_starts
 from train.data import Clip
+from train.data.styles import clip_style
 
 NOISE_STD = 0.01  # normalised units (3.2 px across, 1.8 px down in the 640 x 360 frame)
 RANDOM_BOX_PERCENTILES = (1, 99)  # of training coordinates: the box random joints fill
@@ -106,24 +108,41 @@ def _looped(samples: np.ndarray, n: int) -> np.ndarray:
     return np.tile(samples, int(np.ceil(n / samples.size)))[:n]
 
 
+def dance_style(model: Generator, clip: Clip) -> str:
+    """The style a generator with styles is asked for, to dance a real dance's music: that
+    dance's own style when the generator has it, else `auto`."""
+    style = clip_style(clip)
+    return style if style in model.config.styles else AUTO
+
+
 def generator_rows(
     model: Generator, val: Sequence[Clip], musics: dict[str, Music], seeds: Sequence[int]
 ) -> list[Candidate]:
-    """Rows generator, generator_silence and generator_other_song."""
+    """Rows generator, generator_silence and generator_other_song.
+
+    A generator with styles dances each song in the style of the real dance it came with
+    (dance_style), silence and the other song included.
+    """
     out = []
     fps = model.config.fps
+    styles = model.config.styles
     for i, clip in enumerate(val):
         music = musics[clip.name]
         other = musics[val[partner(i, len(val))].name]
         other_samples = _looped(other.samples, music.samples.size)
         n_frames = n_pose_frames(music.duration_s, fps)
+        style = dance_style(model, clip)
         silence = np.zeros((n_frames, model.config.audio_input_size), dtype=np.float32)
+        if styles and style != AUTO:
+            silence[:, -len(styles) :] = style_columns(styles, style, n_frames)
         for seed in seeds:
-            own = generate(model, as_song(clip.name, music.samples), seed=seed).keypoints
-            out.append(Candidate("generator", clip.name, seed, own, fps, music))
+            own = generate(model, as_song(clip.name, music.samples), seed=seed, style=style)
+            out.append(Candidate("generator", clip.name, seed, own.keypoints, fps, music))
             quiet = run_model(model, silence, seed)
             out.append(Candidate("generator_silence", clip.name, seed, quiet, fps, music))
-            swapped = generate(model, as_song(other.name, other_samples), seed=seed).keypoints
+            swapped = generate(
+                model, as_song(other.name, other_samples), seed=seed, style=style
+            ).keypoints
             out.append(
                 Candidate("generator_other_song", clip.name, seed, swapped, fps, music, other.name)
             )
