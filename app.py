@@ -12,7 +12,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gradio as gr
@@ -33,6 +33,7 @@ from app_support import (
 from dance.audio import MIN_SECONDS
 from dance.model import default_checkpoint
 from dance.runtime import configure_torch
+from dance.video import HLS_PLAYLIST
 
 log = logging.getLogger("app")
 
@@ -42,6 +43,7 @@ SEED_MAX = 2**31 - 1  # the dice stay well inside JavaScript's exact integers (2
 MAX_UPLOAD = "50mb"  # a 5-minute WAV at CD quality; MP3/OGG songs are far smaller
 QUEUE_SIZE = 16  # visitors waiting at most; one dance is made at a time (2 CPU cores)
 NO_MODEL = "No trained model is installed, so this demo cannot dance yet."
+LIVE_POLL_S = 0.02  # how often the handler looks for the first finished HLS segment
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 EXAMPLE_SONGS = [  # (file, label); credits in examples/CREDITS.md
     ("electro-crushed-ice-cocktail.ogg", "Electro, 123 BPM"),
@@ -52,12 +54,36 @@ EXAMPLE_SONGS = [  # (file, label); credits in examples/CREDITS.md
 CSS = """
 #title { text-align: center; }
 #generate { min-height: 3.2rem; }
+#live video { width: 100%; max-height: 512px; background: #000; border-radius: 8px; }
 #no-model { border: 1px solid #f59e0b; border-radius: 8px; padding: 0.5rem 1rem; }
 /* The videos' captions sit above the picture, not over the dancer's head. */
 #video [data-testid="block-label"], #previous [data-testid="block-label"] {
     position: static; margin-bottom: 6px;
 }
 """
+
+
+# When the finished MP4 arrives, the video player takes over from the live one at the same moment
+# of the dance, and the live one stops: the dance plays on without a restart or a double sound.
+HANDOVER_JS = """
+() => {
+  const live = document.querySelector('#live video:not([hidden])');
+  const done = document.querySelector('#video video');
+  if (!live) return;
+  const at = live.currentTime, playing = !live.paused && !live.ended;
+  live.pause();
+  live.hidden = true;  // not removed: Gradio re-renders this component for the next dance
+  if (!done) return;
+  const go = () => { done.currentTime = at; if (playing) done.play().catch(() => {}); };
+  if (done.readyState >= 1) go(); else done.addEventListener('loadedmetadata', go, {once: true});
+}
+"""
+
+
+def live_player(playlist: Path) -> str:
+    """HTML for a player of the HLS copy that is still being written (dance.video)."""
+    src = f"/gradio_api/file={playlist}"
+    return f'<video src="{src}" autoplay controls playsinline preload="auto"></video>'
 
 
 def _visitor_message(err: dance.DanceError, song: Path) -> str:
@@ -134,6 +160,99 @@ def style_choices(model: dance.Generator | None) -> list[tuple[str, str]]:
     ]
 
 
+def stream_dance(
+    model: dance.Generator,
+    song: str | None,
+    seed: float,
+    seconds: float,
+    start: float,
+    style: str = "auto",
+    *,
+    progress: Callable[..., object] | None = None,
+    out_root: Path | None = None,
+) -> Iterator[tuple[object, ...]]:
+    """`make_dance`, showing the dance while it is drawn: first a live player of its first
+    seconds (HTML), then make_dance's outputs. Yields (video, tempo, beats, seconds, files,
+    style danced, live player HTML), with gr.skip() for what has not changed.
+
+    Raises:
+        gr.Error: as make_dance.
+    """
+    if not song:
+        raise gr.Error("Please upload a song or record one first.", title="No song")
+    song_path = Path(song)
+    prune_gradio_cache(Path(gr.utils.get_upload_folder()))
+    step = progress or (lambda *args, **kwargs: None)
+    t0 = time.perf_counter()
+    try:
+        step(0.0, desc="Listening to the song")
+        result = dance.generate(
+            model,
+            song_path,
+            seed=seed,
+            style=style or "auto",
+            start=start,
+            seconds=seconds,
+            max_seconds=MAX_SECONDS,
+        )
+        out = new_request_dir(out_root or OUTPUT_ROOT)
+        name = f"{song_path.stem}-{result.style + '-' if result.style else ''}seed{result.seed}"
+        live = out / "live"
+        live.mkdir()
+        step(0.3, desc="Drawing the dance")
+        rendered: dict[str, object] = {}
+
+        def render() -> None:
+            try:
+                rendered["path"] = dance.render_video(
+                    result, out / f"{name}.mp4", hls_dir=live
+                ).path
+            except BaseException as err:  # handed to the handler's thread below
+                rendered["error"] = err
+
+        worker = threading.Thread(target=render, name="render", daemon=True)
+        worker.start()
+        playlist = live / HLS_PLAYLIST
+        while worker.is_alive() and not _has_segment(playlist):
+            time.sleep(LIVE_POLL_S)
+        if "error" not in rendered and _has_segment(playlist):
+            log.info(
+                "live after %.2f s (dance %.2f s, first segment %.2f s)",
+                time.perf_counter() - t0,
+                sum(result.timings.values()),
+                time.perf_counter() - t0 - sum(result.timings.values()),
+            )
+            yield (gr.skip(),) * 6 + (live_player(playlist),)
+        worker.join()
+        if "error" in rendered:
+            raise rendered["error"]  # type: ignore[misc]
+        video = Path(str(rendered["path"]))
+        step(0.95, desc="Writing keypoints")
+        keypoints = dance.export_openpose_zip(result, out / f"{name}-openpose.zip")
+        npz = dance.export_npz(result, out / f"{name}.npz")
+    except dance.DanceError as err:
+        raise gr.Error(_visitor_message(err, song_path), title="Cannot make this dance") from err
+    elapsed_s = time.perf_counter() - t0
+    files = [str(video), str(keypoints), str(npz)]
+    yield (
+        str(video),
+        round(float(result.tempo_bpm), 1),
+        int(result.beat_times.size),
+        round(elapsed_s, 1),
+        files,
+        result.style or "the generator's own",
+        gr.skip(),
+    )
+
+
+def _has_segment(playlist: Path) -> bool:
+    """Whether ffmpeg has finished a segment (it rewrites the playlist as each one closes)."""
+    try:
+        return ".ts" in playlist.read_text()
+    except OSError:
+        return False
+
+
 def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.Blocks:
     """The page. With model None it explains why and refuses to generate."""
     # The queue runs each event one at a time, but Generate and an example's first (caching)
@@ -153,10 +272,27 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
         with one_at_a_time:
             return make_dance(model, song, seed, seconds, start, style, progress=progress)
 
+    def generate_live(
+        song: str | None,
+        seed: float,
+        seconds: float,
+        start: float,
+        style: str = "auto",
+        progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's idiom)
+    ) -> Iterator[tuple[object, ...]]:
+        if model is None:
+            raise gr.Error(f"{NO_MODEL} ({no_model_reason})", title="No model")
+        with one_at_a_time:
+            yield from stream_dance(model, song, seed, seconds, start, style, progress=progress)
+
     def remember(
         shown: dict | None, video: str | None, seed: float, start: float, style: str | None
     ):
         """A new dance is on show: the one before moves to the side, labelled with its settings."""
+        if shown and shown["video"] == video:
+            # The same dance again: a streamed run's last output arrives twice (the last yield,
+            # then the run's end), and the dance on show must not become its own previous one.
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         caption = f"{style + ', ' if style else ''}seed {seed}, from {start:g} s"
         previous = (
             gr.Video(value=shown["video"], label=f"Previous: {shown['caption']}")
@@ -221,6 +357,9 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
                     "Generate", variant="primary", elem_id="generate", interactive=model is not None
                 )
             with gr.Column(scale=3):
+                # The dance as it is drawn (HLS, while the MP4 is not finished yet); the video
+                # player below takes over when it is (HANDOVER_JS).
+                live = gr.HTML("", elem_id="live", padding=False)
                 with gr.Row():
                     video = gr.Video(
                         label="This dance", elem_id="video", interactive=False, autoplay=True
@@ -239,7 +378,9 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
                         took = gr.Number(
                             label="Made in (s)", precision=1, elem_id="time", interactive=False
                         )
-                        danced = gr.Textbox(label="Style danced", elem_id="danced", interactive=False)
+                        danced = gr.Textbox(
+                            label="Style danced", elem_id="danced", interactive=False
+                        )
                     files = gr.File(
                         label="Downloads: MP4, OpenPose JSON (zip), keypoints (NPZ)",
                         file_count="multiple",
@@ -252,7 +393,10 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
         cached = dict(fn=generate, outputs=outputs, cache_examples=True, cache_mode="lazy")
         with inputs:  # back into the left column, under the Generate button
             gr.Examples(
-                [[str(EXAMPLES / name), 0, DEFAULT_SECONDS, 0, "auto"] for name, _ in EXAMPLE_SONGS],
+                [
+                    [str(EXAMPLES / name), 0, DEFAULT_SECONDS, 0, "auto"]
+                    for name, _ in EXAMPLE_SONGS
+                ],
                 [song, seed, seconds, start, style],
                 example_labels=[label for _, label in EXAMPLE_SONGS],
                 elem_id="examples",
@@ -266,11 +410,16 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
             lambda: random.randint(0, SEED_MAX), outputs=seed, api_visibility="private", queue=False
         )
         button.click(
-            generate,
+            generate_live,
             [song, seed, seconds, start, style],
-            outputs,
-            api_name="generate",
+            [*outputs, live],
+            api_visibility="private",
             show_progress_on=video,
+        ).then(None, js=HANDOVER_JS, api_visibility="private", queue=False)
+        # The API gives the finished files only, as it always has: a hidden button's event.
+        api_button = gr.Button(visible=False)
+        api_button.click(
+            generate, [song, seed, seconds, start, style], outputs, api_name="generate"
         )
         # On the video's change, not the click's success, so an example's dance is remembered too.
         video.change(
@@ -287,7 +436,11 @@ def serve(demo: gr.Blocks, **launch_kwargs: object) -> None:
     """Queue and launch; host and port come from GRADIO_SERVER_NAME/PORT unless given."""
     demo.queue(default_concurrency_limit=1, max_size=QUEUE_SIZE)
     theme = gr.themes.Soft(primary_hue="indigo")
-    demo.launch(max_file_size=MAX_UPLOAD, theme=theme, css=CSS, **launch_kwargs)
+    # The live players read the HLS copies in the request folders.
+    allowed = [str(OUTPUT_ROOT), *launch_kwargs.pop("allowed_paths", [])]  # type: ignore[misc]
+    demo.launch(
+        max_file_size=MAX_UPLOAD, theme=theme, css=CSS, allowed_paths=allowed, **launch_kwargs
+    )
 
 
 def main() -> None:

@@ -116,7 +116,7 @@ def prune_gradio_cache(folder: Path, keep: int | None = None) -> int:
 
 
 def warm_up(model: dance.Generator) -> None:
-    """Make a throwaway 2 s dance, so librosa's JIT compilation is not the first visitor's wait."""
+    """Make a throwaway 2 s dance, so torch's first-call set-up is not the first visitor's wait."""
     noise = np.random.default_rng(0).uniform(-0.5, 0.5, 2 * SAMPLE_RATE).astype(np.float32)
     song = dance.Song(Path("warm-up"), noise, 0.0, 2.0, 2.0)
     dance.generate(model, song, seed=0)

@@ -1,8 +1,9 @@
 """Music analysis: tempo, beats, onset envelope, and per-pose-frame features for the generator.
 
-Everything is computed from one power spectrogram at a 10 ms hop. Features are then pooled to
-the pose frame rate: pose frame k sees the audio in [k / MODEL_FPS, (k + 1) / MODEL_FPS), the
-same 0.1 s chunk that the paper's raw-waveform encoder sees.
+Everything is computed from one power spectrogram at a 10 ms hop, with librosa's algorithms as
+re-implemented in dsp.py (numpy only: no numba kernels to load or compile). Features are then
+pooled to the pose frame rate: pose frame k sees the audio in [k / MODEL_FPS, (k + 1) / MODEL_FPS),
+the same 0.1 s chunk that the paper's raw-waveform encoder sees.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import dsp
 from .audio import MODEL_FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
 
 FEATURE_RATE = 100  # analysis frames per second (10 ms hop)
@@ -66,33 +68,23 @@ class MusicAnalysis:
 
 def analyse(samples: np.ndarray) -> MusicAnalysis:
     """Tempo, beats, onsets, mel and chroma of mono float32 samples at SAMPLE_RATE."""
-    import librosa
-
     samples = np.asarray(samples, dtype=np.float32)
-    power = (
-        np.abs(librosa.stft(samples, n_fft=N_FFT, hop_length=HOP_LENGTH, center=True)) ** 2
-    ).astype(np.float32)
-    mel = librosa.feature.melspectrogram(
-        S=power, sr=SAMPLE_RATE, n_mels=N_MELS, fmax=FMAX, htk=False
-    )
-    mel_db = librosa.power_to_db(mel, ref=np.max, top_db=80.0).astype(np.float32)
-    onset = librosa.onset.onset_strength(S=mel_db, sr=SAMPLE_RATE, hop_length=HOP_LENGTH)
-    chroma = librosa.feature.chroma_stft(S=power, sr=SAMPLE_RATE, n_fft=N_FFT).astype(np.float32)
-    # The beat tracker's cost grows with its frame rate (430 MB and 1.7 s for 3 minutes at
-    # 100 Hz); at 50 Hz it is a quarter of that and still places beats within 20 ms.
+    power = dsp.power_spectrogram(samples, N_FFT, HOP_LENGTH)
+    mel = dsp.mel_filterbank(SAMPLE_RATE, N_FFT, N_MELS, FMAX) @ power
+    mel_db = dsp.power_to_db(mel, top_db=80.0).astype(np.float32)
+    onset = dsp.onset_strength(mel_db, HOP_LENGTH)
+    chroma = dsp.chroma(power, SAMPLE_RATE, N_FFT).astype(np.float32)
+    del power, mel  # the largest arrays here: 123 MB for 10 minutes
+    # The beat tracker's cost grows with its frame rate; at 50 Hz it is a quarter of that at
+    # 100 Hz and still places beats within 20 ms.
     pairs = onset[: onset.size // BEAT_DECIMATION * BEAT_DECIMATION]
     coarse = pairs.reshape(-1, BEAT_DECIMATION).max(axis=1)
-    tempo, beats = librosa.beat.beat_track(
-        onset_envelope=coarse,
-        sr=SAMPLE_RATE,
-        hop_length=HOP_LENGTH * BEAT_DECIMATION,
-        units="time",
-        trim=False,
-    )
+    tempo, beat_frames = dsp.beat_track(coarse, SAMPLE_RATE, HOP_LENGTH * BEAT_DECIMATION)
+    beats = beat_frames * (HOP_LENGTH * BEAT_DECIMATION / SAMPLE_RATE)
     beats = np.asarray(beats, dtype=np.float64)
     # The tracker's tempo sits on its frame grid (120 or 125 BPM at 50 Hz, nothing between);
     # the mean spacing of the beats it placed is finer.
-    tempo_bpm = float(np.atleast_1d(tempo)[0])
+    tempo_bpm = float(tempo)
     if beats.size >= 4:
         tempo_bpm = 60.0 * (beats.size - 1) / (beats[-1] - beats[0])
     return MusicAnalysis(
@@ -224,12 +216,10 @@ def frame_features(
         elif name in RHYTHM_BLOCKS:
             blocks.append(rhythm_features(analysis.beat_times, [name], n_frames))
         elif name == "pulse":
-            import librosa
-
-            pulse = librosa.beat.plp(
-                onset_envelope=analysis.onset_envelope,
-                sr=SAMPLE_RATE,
-                hop_length=HOP_LENGTH,
+            pulse = dsp.plp(
+                analysis.onset_envelope,
+                SAMPLE_RATE,
+                HOP_LENGTH,
                 tempo_min=TEMPO_RANGE_BPM[0],
                 tempo_max=TEMPO_RANGE_BPM[1],
             )

@@ -15,13 +15,15 @@ import os
 import subprocess
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import torch
-from torch import nn
 
 from .errors import ModelError
+
+if TYPE_CHECKING:  # torch loads only where a function needs it: numpy_model.py reads without it
+    import torch
+    from torch import nn
 
 T = TypeVar("T")
 
@@ -128,6 +130,8 @@ def record(model: nn.Module, *, format: str, meta: dict[str, Any]) -> dict[str, 
 
 
 def _read_record(path: Path, key: str | None) -> tuple[str, Any, Any, dict[str, torch.Tensor]]:
+    import torch
+
     try:
         ckpt = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as err:  # pickle, zip and weights-only errors all mean "unusable file"
@@ -142,7 +146,14 @@ def _read_record(path: Path, key: str | None) -> tuple[str, Any, Any, dict[str, 
     return rec.get("format", ""), rec["config"], rec.get("meta", {}), rec["state_dict"]
 
 
-def read(path: str | Path, *, format: str, what: str, record_key: str | None = None) -> Stored:
+def read(
+    path: str | Path,
+    *,
+    format: str,
+    what: str,
+    record_key: str | None = None,
+    framework: str = "pt",
+) -> Stored:
     """Read a network file written by `save` (or a training `.pt` holding a `record`).
 
     Args:
@@ -152,6 +163,8 @@ def read(path: str | Path, *, format: str, what: str, record_key: str | None = N
         record_key: where a training checkpoint keeps the record (e.g. "generator"); a `.pt`
             without that key is read as a record itself. A `.pt` record saved without a
             format tag is taken to be of `format`.
+        framework: "pt" for torch tensors, "np" for numpy arrays (safetensors files only; a
+            `.pt` always gives torch tensors).
 
     Raises:
         ModelError: missing, unreadable, of another format, or with undecodable metadata.
@@ -163,7 +176,7 @@ def read(path: str | Path, *, format: str, what: str, record_key: str | None = N
         found, config, meta, tensors = _read_record(path, record_key)
         found = found or format
     else:
-        metadata, tensors = read_safetensors(path)
+        metadata, tensors = read_safetensors(path, framework)
         found = metadata.get("format")
         try:
             config = json.loads(metadata["config"]) if "config" in metadata else None

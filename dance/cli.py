@@ -1,7 +1,9 @@
-"""The command line: `python -m dance generate SONG -o out.mp4 ...`, `styles` and `info`.
+"""The command line: `python -m dance generate SONG... -o out.mp4 ...`, `styles` and `info`.
 
 Parses arguments, sets up logging, calls the library and turns a `DanceError` into one line on
-stderr and its exit code (see errors.py). The only module in `dance` that prints.
+stderr and its exit code (see errors.py). The only module in `dance` that prints. It imports
+the library only once the arguments are parsed, so `--help` costs no numerical imports, and
+runs the generator in numpy (numpy_model.py), so a fresh process never waits for torch.
 """
 
 from __future__ import annotations
@@ -16,17 +18,18 @@ from typing import TYPE_CHECKING
 
 from . import errors
 from .audio import DEFAULT_MAX_SECONDS
-from .errors import NO_TRAINED_MODEL, DanceError, InputError, NoTrainedModelError
-from .motion import VIDEO_FPS
-from .output import check_distinct, check_writable
+from .errors import NO_TRAINED_MODEL, DanceError, InputError, NoTrainedModelError, OutputError
 from .render import BACKGROUNDS, DEFAULT_SIZE, canvas_size, parse_color
-from .runtime import configure_torch
 
 if TYPE_CHECKING:
-    from .model import Generator
+    from .generate import AnyGenerator
 
 
 EXIT_INTERRUPTED = 130  # the shell's code for Ctrl-C
+# What a folder given as SONG is searched for (not recursively): audio and common video files.
+SONG_SUFFIXES = (".mp3", ".wav", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac", ".aif",
+                 ".aiff", ".wma", ".mp4", ".mov", ".mkv", ".webm")  # fmt: skip
+DEFAULT_OUTPUT = Path("dance.mp4")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -69,15 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
                 errors.OutputError,
             )
         )
-        + f", {EXIT_INTERRUPTED} interrupted.",
+        + f", {EXIT_INTERRUPTED} interrupted. With several songs, each failing song is reported "
+        "and the others are still made; the exit code is then that of the first failure.",
         formatter_class=fmt,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     gen = sub.add_parser("generate", help="make a dance video for a song", formatter_class=fmt)
-    gen.add_argument("song", type=Path, metavar="SONG", help="MP3, WAV, OGG, FLAC or M4A file")
     gen.add_argument(
-        "-o", "--output", type=Path, default="dance.mp4", metavar="MP4", help="the video to write"
+        "song",
+        type=Path,
+        nargs="+",
+        metavar="SONG",
+        help="MP3, WAV, OGG, FLAC or M4A file, or a folder of them; several make one video each",
+    )
+    gen.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="MP4|DIR/",
+        help=f"the video to write (default {DEFAULT_OUTPUT}); for several songs a folder, "
+        "which gets SONG_NAME.mp4 for each",
     )
     gen.add_argument("--seed", type=int, default=0, help="noise seed: same seed, same dance")
     gen.add_argument(
@@ -97,16 +113,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse spans longer than this many seconds",
     )
     gen.add_argument(
-        "--keypoints", type=Path, metavar="ZIP", help="also write per-frame OpenPose JSON, zipped"
+        "--keypoints",
+        type=Path,
+        metavar="ZIP|DIR/",
+        help="also write per-frame OpenPose JSON, zipped (for several songs: a folder)",
     )
     gen.add_argument(
-        "--npz", type=Path, metavar="NPZ", help="also write normalised keypoints and beats"
+        "--npz",
+        type=Path,
+        metavar="NPZ|DIR/",
+        help="also write normalised keypoints and beats (for several songs: a folder)",
     )
     gen.add_argument(
         "--paper-json",
         type=Path,
-        metavar="JSON",
-        help="also write the paper's format: 640x360 pixels at the model's fps",
+        metavar="JSON|DIR/",
+        help="also write the paper's format: 640x360 pixels at the model's fps (several: a folder)",
     )
     gen.add_argument(
         "--size",
@@ -161,33 +183,89 @@ def _setup_logging(args: argparse.Namespace) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _load(checkpoint: Path | None, *, require_trained: bool = True) -> Generator:
-    from .model import load_model
+def _load(checkpoint: Path | None, *, require_trained: bool = True) -> AnyGenerator:
+    from .numpy_model import load_numpy_model
 
     try:
-        return load_model(checkpoint, require_trained=require_trained)
+        model = load_numpy_model(checkpoint, require_trained=require_trained)
     except NoTrainedModelError as err:
         # Say it plainly whichever way it happened: no file, or a file that never trained.
         err.args = (f"{NO_TRAINED_MODEL}: {err.reason}",)
         raise
+    if "torch" in sys.modules:  # only a .pt or raw-front-end checkpoint loads torch
+        from .runtime import configure_torch
+
+        configure_torch()
+    return model
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
+def _find_songs(given: list[Path]) -> list[Path]:
+    """The songs named on the command line, folders replaced by the songs inside them."""
+    songs: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in SONG_SUFFIXES)
+            if not found:
+                raise InputError(f"{path}: no songs in this folder ({', '.join(SONG_SUFFIXES)})")
+            songs += found
+        else:
+            songs.append(path)
+    return songs
+
+
+def _is_folder(path: Path | None) -> bool:
+    return path is not None and (path.is_dir() or str(path).endswith(("/", "\\")))
+
+
+def _folder(path: Path, flag: str) -> Path:
+    """A folder for several songs' outputs, made if its parent exists."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path}: {flag} must be a folder when there are several songs")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: cannot write here: the folder {path.parent} does not exist")
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _plan(args: argparse.Namespace, songs: list[Path]) -> list[dict[str, Path | None]]:
+    """Output paths per song: {"video", "keypoints", "npz", "paper_json"} (None: not asked)."""
+    flags = {
+        "video": "-o",
+        "keypoints": "--keypoints",
+        "npz": "--npz",
+        "paper_json": "--paper-json",
+    }
+    given = {"video": args.output, "keypoints": args.keypoints, "npz": args.npz,
+             "paper_json": args.paper_json}  # fmt: skip
+    if len(songs) == 1 and not _is_folder(args.output):
+        return [{**given, "video": args.output or DEFAULT_OUTPUT}]
+    if args.output is None:
+        raise InputError(f"{len(songs)} songs need a folder for their videos: -o DIR/")
+    suffixes = {"video": ".mp4", "keypoints": ".zip", "npz": ".npz", "paper_json": ".json"}
+    folders = {k: _folder(p, flags[k]) for k, p in given.items() if p is not None}
+    return [
+        {k: (folders[k] / f"{song.stem}{suffixes[k]}" if k in folders else None) for k in given}
+        for song in songs
+    ]
+
+
+def _make_one(
+    model: AnyGenerator,
+    song: Path,
+    out: dict[str, Path | None],
+    args: argparse.Namespace,
+    progress: bool,
+) -> list[str]:
+    """Generate, draw and export one song; returns the summary lines to print."""
     from .export import export_npz, export_openpose_zip, export_paper_json
     from .generate import generate
+    from .motion import VIDEO_FPS
     from .video import render_video
 
     t_start = time.perf_counter()
-    outputs = [args.output, args.keypoints, args.npz, args.paper_json]
-    outputs = [p for p in outputs if p is not None]
-    check_distinct(outputs)
-    for path in outputs:
-        check_writable(path)
-    model = _load(args.checkpoint)
-    progress = not args.quiet
     result = generate(
         model,
-        args.song,
+        song,
         seed=args.seed,
         style=args.style,
         start=args.start,
@@ -195,9 +273,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         max_seconds=args.max_seconds,
         progress=progress,
     )
+    assert out["video"] is not None
     stats = render_video(
         result,
-        args.output,
+        out["video"],
         size=args.size,
         background=args.background,
         show_beats=not args.no_beats,
@@ -205,37 +284,75 @@ def cmd_generate(args: argparse.Namespace) -> int:
     )
     t0 = time.perf_counter()
     written = [("video", stats.path)]
-    if args.keypoints is not None:
+    if out["keypoints"] is not None:
         written.append(
-            ("OpenPose JSON", export_openpose_zip(result, args.keypoints, size=args.size))
+            ("OpenPose JSON", export_openpose_zip(result, out["keypoints"], size=args.size))
         )
-    if args.npz is not None:
-        written.append(("keypoints NPZ", export_npz(result, args.npz)))
-    if args.paper_json is not None:
-        written.append(("paper JSON", export_paper_json(result, args.paper_json)))
+    if out["npz"] is not None:
+        written.append(("keypoints NPZ", export_npz(result, out["npz"])))
+    if out["paper_json"] is not None:
+        written.append(("paper JSON", export_paper_json(result, out["paper_json"])))
     export_s = time.perf_counter() - t0
     total_s = time.perf_counter() - t_start
+    t = result.timings
+    return [
+        f"{result.song.name}: {result.duration_s:.1f} s from {result.start_s:g} s, "
+        f"seed {result.seed}, "
+        + (f"style {result.style}, " if result.style else "")
+        + f"tempo {result.tempo_bpm:.1f} BPM, {result.beat_times.size} beats",
+        f"{stats.frames} frames at {VIDEO_FPS} fps, {stats.width}x{stats.height}",
+        *(f"  {what}: {path}" for what, path in written),
+        f"time: decode {t['decode']:.1f} s, analysis {t['analysis']:.1f} s, "
+        f"model {t['model']:.1f} s, drawing {stats.render_s:.1f} s, encode {stats.encode_s:.1f} s"
+        + (f", exports {export_s:.1f} s" if len(written) > 1 else "")
+        + f"; total {total_s:.1f} s",
+    ]
 
-    if not args.quiet:
-        t = result.timings
-        print(
-            f"{result.song.name}: {result.duration_s:.1f} s from {result.start_s:g} s, "
-            f"seed {result.seed}, "
-            + (f"style {result.style}, " if result.style else "")
-            + f"tempo {result.tempo_bpm:.1f} BPM, "
-            f"{result.beat_times.size} beats"
-        )
-        print(f"{stats.frames} frames at {VIDEO_FPS} fps, {stats.width}x{stats.height}")
-        for what, path in written:
-            print(f"  {what}: {path}")
-        print(
-            f"time: decode {t['decode']:.1f} s, analysis {t['analysis']:.1f} s, "
-            f"model {t['model']:.1f} s, drawing {stats.render_s:.1f} s, "
-            f"encode {stats.encode_s:.1f} s"
-            + (f", exports {export_s:.1f} s" if len(written) > 1 else "")
-            + f"; total {total_s:.1f} s"
-        )
-    return 0
+
+def _error_line(err: DanceError) -> str:
+    message = " ".join(str(err).split())  # one line, even with ffmpeg's output inside
+    return f"dance: error: {message}"
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .output import check_distinct, check_writable
+
+    songs = _find_songs(args.song)
+    plan = _plan(args, songs)
+    outputs = [p for out in plan for p in out.values() if p is not None]
+    check_distinct(outputs)
+    for path in outputs:
+        check_writable(path)
+    model = _load(args.checkpoint)
+    if len(songs) == 1:  # one song: its own progress bars, and its error is the command's
+        lines = _make_one(model, songs[0], plan[0], args, progress=not args.quiet)
+        if not args.quiet:
+            print("\n".join(lines))
+        return 0
+
+    from tqdm.auto import tqdm
+
+    failed: list[tuple[Path, DanceError]] = []
+    bar = tqdm(songs, desc="Songs", unit="song", disable=args.quiet)
+    for song, out in zip(bar, plan, strict=True):
+        bar.set_postfix_str(song.name)
+        try:
+            lines = _make_one(model, song, out, args, progress=False)
+        except DanceError as err:
+            failed.append((song, err))
+            bar.write(_error_line(err), file=sys.stderr)
+            continue
+        if not args.quiet:
+            bar.write("\n".join(lines))
+    bar.close()
+    if not failed:
+        return 0
+    names = ", ".join(song.name for song, _ in failed)
+    print(
+        f"dance: {len(failed)} of {len(songs)} songs failed ({names}); the others were made",
+        file=sys.stderr,
+    )
+    return failed[0][1].exit_code
 
 
 def cmd_styles(args: argparse.Namespace) -> int:
@@ -253,10 +370,19 @@ def cmd_styles(args: argparse.Namespace) -> int:
     return 0
 
 
+def model_parameters(model: AnyGenerator) -> int:
+    """Trainable parameters of either kind of generator."""
+    from .numpy_model import NumpyGenerator
+
+    if isinstance(model, NumpyGenerator):
+        return model.parameter_count()
+    return sum(p.numel() for p in model.parameters())
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from .model import default_checkpoint, parameter_count
+    from .config import default_checkpoint
 
     model = _load(args.checkpoint, require_trained=False)
     path = args.checkpoint or default_checkpoint()
@@ -265,7 +391,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(
         f"trained: {'yes, ' + str(steps) + ' steps' if steps > 0 else 'NO (generate refuses it)'}"
     )
-    print(f"parameters: {parameter_count(model):,}")
+    print(f"parameters: {model_parameters(model):,}")
     print("config:")
     for key, value in asdict(model.config).items():
         print(f"  {key}: {value}")
@@ -281,13 +407,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args)
-    configure_torch()
     command = {"generate": cmd_generate, "styles": cmd_styles, "info": cmd_info}[args.command]
     try:
         return command(args)
     except DanceError as err:
-        message = " ".join(str(err).split())  # one line, even with ffmpeg's output inside
-        print(f"dance: error: {message}", file=sys.stderr)
+        print(_error_line(err), file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("dance: interrupted", file=sys.stderr)

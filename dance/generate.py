@@ -12,17 +12,22 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
 from .analysis import MusicAnalysis, analyse, frame_features, n_pose_frames, raw_frames
 from .audio import DEFAULT_MAX_SECONDS, Song, load_song
 from .errors import InputError
-from .model import Generator
-from .styles import AUTO, auto_style, check_style, style_columns
 from .motion import VIDEO_FPS, blend_windows, resample, window_starts
+from .numpy_model import NumpyGenerator
+from .styles import AUTO, auto_style, check_style, style_columns
+
+if TYPE_CHECKING:
+    from .model import Generator
+
+    AnyGenerator = Union[Generator, NumpyGenerator]  # noqa: UP007 (a runtime alias)
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +101,7 @@ def check_seed(seed: object) -> int:
 
 
 def audio_input(
-    model: Generator, song: Song, analysis: MusicAnalysis, n_frames: int, style: str = ""
+    model: AnyGenerator, song: Song, analysis: MusicAnalysis, n_frames: int, style: str = ""
 ) -> np.ndarray:
     """What the model's front end eats for a song: (n_frames, config.audio_input_size).
 
@@ -111,7 +116,7 @@ def audio_input(
     return np.concatenate([features, style_columns(config.styles, style, n_frames)], axis=1)
 
 
-def choose_style(model: Generator, style: str, analysis: MusicAnalysis) -> str:
+def choose_style(model: AnyGenerator, style: str, analysis: MusicAnalysis) -> str:
     """The style to dance: `style` checked against the model's, or the auto rule's pick.
 
     Raises:
@@ -130,13 +135,14 @@ def choose_style(model: Generator, style: str, analysis: MusicAnalysis) -> str:
         analysis.feature_rate,
         styles,
     )
-    log.info("auto style: %s (3/4 time: %s, %.0f BPM)", choice.style, choice.triple, choice.tempo_bpm)
+    log.info(
+        "auto style: %s (3/4 time: %s, %.0f BPM)", choice.style, choice.triple, choice.tempo_bpm
+    )
     return choice.style
 
 
-@torch.no_grad()
 def run_model(
-    model: Generator,
+    model: AnyGenerator,
     audio: np.ndarray,
     seed: int,
     *,
@@ -145,7 +151,8 @@ def run_model(
     """Run the generator over a whole song in cross-faded windows.
 
     Args:
-        model: the generator, in eval mode.
+        model: the generator: model.py's torch `Generator` in eval mode, or numpy_model.py's
+            `NumpyGenerator` (the same network and noise without torch).
         audio: (frames, audio_input_size) for the whole song.
         seed: seeds the one noise sequence that all windows slice.
         progress: show a tqdm bar over batches of windows.
@@ -160,22 +167,40 @@ def run_model(
     overlap = int(round(window * OVERLAP_FRACTION))
     starts = window_starts(n_frames, window, overlap)
     length = min(window, n_frames)
-    noise = model.sample_noise(1, n_frames, torch.Generator().manual_seed(seed))[0]
-    audio_t = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
-    device = next(model.parameters()).device
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    if isinstance(model, NumpyGenerator):
+        noise = model.sample_noise(n_frames, seed)
+        forward = model
+    else:
+        forward, noise = _torch_forward(model, n_frames, seed)
     outputs = []
     batches = range(0, len(starts), WINDOWS_PER_BATCH)
     for b in tqdm(batches, desc="Dancing", unit="batch", disable=not progress, leave=False):
         chunk = starts[b : b + WINDOWS_PER_BATCH]
-        a = torch.stack([audio_t[s : s + length] for s in chunk]).to(device)
-        z = torch.stack([noise[s : s + length] for s in chunk]).to(device)
-        outputs.append(model(a, z).float().cpu().numpy())
+        a = np.stack([audio[s : s + length] for s in chunk])
+        z = np.stack([noise[s : s + length] for s in chunk])
+        outputs.append(forward(a, z))
     poses = blend_windows(np.concatenate(outputs), starts, n_frames, overlap)
     return poses[edge : n_frames - edge]
 
 
+def _torch_forward(model: Generator, n_frames: int, seed: int):
+    """A numpy-in, numpy-out forward pass of a torch Generator, and its noise as numpy."""
+    import torch
+
+    noise = model.sample_noise(1, n_frames, torch.Generator().manual_seed(seed))[0].numpy()
+    device = next(model.parameters()).device
+
+    @torch.no_grad()
+    def forward(a: np.ndarray, z: np.ndarray) -> np.ndarray:
+        out = model(torch.from_numpy(a).to(device), torch.from_numpy(z).to(device))
+        return out.float().cpu().numpy()
+
+    return forward, noise
+
+
 def generate(
-    model: Generator,
+    model: AnyGenerator,
     song: str | Path | Song,
     *,
     seed: int = 0,
@@ -188,7 +213,7 @@ def generate(
     """Make a dance for a span of a song.
 
     Args:
-        model: a generator from `load_model`.
+        model: a generator from `load_model` (torch) or `load_numpy_model` (numpy, no torch).
         song: an audio file, or a `Song` already decoded with `load_song`.
         seed: the noise seed (0 to 2**63 - 1). The same seed gives the same dance.
         style: one of the generator's styles (`dance.styles`), or "auto" to let the music

@@ -1,15 +1,14 @@
-"""The paper's generator (Ren et al. 2020) and the one file format its weights travel in.
+"""The paper's generator (Ren et al. 2020) in torch: the network, saving and loading it.
 
 Audio encoder -> bidirectional GRU -> projection, concatenated with a noise GRU, then a residual
 MLP pose decoder ending in tanh. The network maps (audio, noise) to poses and never sees a pose.
 It accepts any batch size and any sequence length. `train` imports it from here and exports
-weights with `save_checkpoint`, so this module alone owns the checkpoint format.
+weights with `save_checkpoint`. Its config and file location are in config.py, which
+numpy_model.py (the same network in numpy, without torch) shares.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,77 +16,17 @@ import torch
 from torch import nn
 
 from . import checkpoint
-from .analysis import FEATURE_SIZES
-from .audio import MODEL_FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
-from .errors import NO_TRAINED_MODEL, ModelError, NoTrainedModelError
+from .config import (  # noqa: F401 (re-exported: train and the tests import them from here)
+    CHECKPOINT_DIR,
+    CHECKPOINT_ENV,
+    CHECKPOINT_FORMAT,
+    DEFAULT_CHECKPOINT,
+    GeneratorConfig,
+    check_trained,
+    default_checkpoint,
+    locate,
+)
 from .skeleton import N_JOINTS
-
-CHECKPOINT_FORMAT = "dance-generator/1"  # bumped whenever the file layout changes
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "generator.safetensors"
-CHECKPOINT_ENV = "DANCE_CHECKPOINT"  # overrides DEFAULT_CHECKPOINT
-
-
-@dataclass(frozen=True)
-class GeneratorConfig:
-    """Everything needed to rebuild a Generator; saved inside every checkpoint.
-
-    Attributes:
-        frontend: "raw" (the paper's 1D-conv encoder over 1600 samples per frame) or
-            "features" (an MLP over librosa features per frame, see analysis.FEATURE_SIZES).
-        features: the feature blocks used by the "features" front end, in order.
-        audio_code_size: size of the per-frame audio code and of the music projection.
-        rnn_hidden: hidden size per direction of the bidirectional music GRU.
-        rnn_layers: layers of the music GRU.
-        noise_size: size of the noise vector and of the noise GRU.
-        noise_std: standard deviation of the Gaussian noise fed to the noise GRU.
-        decoder_width: width of the residual MLP pose decoder.
-        decoder_blocks: number of residual blocks.
-        dropout: dropout before the output layer.
-        window_frames: the sequence length the model was trained on; inference uses windows
-            of this length.
-        styles: the dance styles it was trained on (dance.styles), in the order of the
-            one-hot style vector appended to every input frame; empty for no style input.
-        fps: pose frames per second.
-        sample_rate: audio samples per second of the input.
-    """
-
-    frontend: str = "raw"
-    features: tuple[str, ...] = ()
-    audio_code_size: int = 256
-    rnn_hidden: int = 256
-    rnn_layers: int = 2
-    noise_size: int = 10
-    noise_std: float = 0.33
-    decoder_width: int = 1024
-    decoder_blocks: int = 3
-    dropout: float = 0.5
-    window_frames: int = 50
-    styles: tuple[str, ...] = ()
-    fps: int = MODEL_FPS
-    sample_rate: int = SAMPLE_RATE
-
-    def __post_init__(self) -> None:
-        if self.frontend not in ("raw", "features"):
-            raise ValueError(f"frontend must be 'raw' or 'features', got {self.frontend!r}")
-        object.__setattr__(self, "features", tuple(self.features))
-        object.__setattr__(self, "styles", tuple(self.styles))
-        if len(set(self.styles)) != len(self.styles):
-            raise ValueError(f"styles repeat: {list(self.styles)}")
-        if self.styles and self.frontend != "features":
-            raise ValueError("styles need the 'features' front end")
-        if self.frontend == "features" and not self.features:
-            raise ValueError("the 'features' front end needs at least one feature block")
-        unknown = [f for f in self.features if f not in FEATURE_SIZES]
-        if unknown:
-            raise ValueError(f"unknown feature blocks {unknown}")
-
-    @property
-    def audio_input_size(self) -> int:
-        """Numbers per pose frame the audio encoder takes."""
-        if self.frontend == "raw":
-            return SAMPLES_PER_FRAME
-        return sum(FEATURE_SIZES[f] for f in self.features) + len(self.styles)
 
 
 class RawAudioEncoder(nn.Module):
@@ -242,11 +181,6 @@ def save_checkpoint(model: Generator, path: str | Path, meta: dict[str, Any]) ->
     return checkpoint.save(model, path, format=CHECKPOINT_FORMAT, meta=meta)
 
 
-def default_checkpoint() -> Path:
-    """The generator `load_model()` uses: $DANCE_CHECKPOINT, else DEFAULT_CHECKPOINT."""
-    return Path(os.environ.get(CHECKPOINT_ENV) or DEFAULT_CHECKPOINT)
-
-
 def load_model(
     path: str | Path | None = None,
     *,
@@ -265,24 +199,11 @@ def load_model(
         NoTrainedModelError: no file at the default location, or the file is untrained.
         ModelError: the file is missing, corrupt, or incompatible with this version.
     """
-    is_default = path is None
-    path = default_checkpoint() if path is None else Path(path)
-    if not path.is_file():
-        if is_default:
-            reason = (
-                f"{path} does not exist. Train one with `python -m train` (see README.md) or "
-                "pass a checkpoint path."
-            )
-            raise NoTrainedModelError(f"{NO_TRAINED_MODEL}: {reason}", reason=reason)
-        raise ModelError(f"{path}: no such checkpoint file")
+    path = locate(path)
     stored = checkpoint.read(
         path, format=CHECKPOINT_FORMAT, what="generator", record_key="generator"
     )
     model = checkpoint.build(stored, GeneratorConfig, Generator, "generator")
-    meta = stored.meta
-    if require_trained and not int(meta.get("trained_steps", 0)) > 0:
-        raise NoTrainedModelError(
-            f"{path}: this generator was never trained (no training steps recorded), so it "
-            "would not dance. Train one with `python -m train` (see README.md)."
-        )
+    if require_trained:
+        check_trained(path, stored.meta)
     return model.to(device).eval()

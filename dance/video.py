@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import shutil
 import subprocess
 import tempfile
 import time
@@ -47,6 +48,12 @@ AAC_CODER = "fast"
 AUDIO_RATE = 44_100  # Hz; AAC at a rate every player supports, whatever the song's rate
 AUDIO_CHANNELS = 2  # stereo: browsers play mono and stereo AAC, not every layout beyond
 DURATION_TOLERANCE_S = 0.1  # the MP4 must be this close to the requested length
+# A live copy for players that start before the video is finished: HLS (an "event" playlist that
+# grows, ended when the video is), from the same encode as the MP4 through ffmpeg's tee muxer.
+# Each segment must start on a keyframe, so keyframes come every segment, in the MP4 too.
+HLS_PLAYLIST = "playlist.m3u8"
+HLS_SEGMENT_S = 0.5  # a player can start once the first segment is written
+HLS_MP4 = "video.mp4"  # the MP4's name in the HLS folder while ffmpeg writes both
 FINISH_TIMEOUT_S = 300  # after the last frame, ffmpeg gets this long to finish the file
 STDERR_TAIL_CHARS = 600  # of ffmpeg's complaints kept in a VideoError
 FRAME_BYTES_PER_PX = {"rgb24": 3, "nv12": 1.5}  # the raw frame layouts write_mp4 takes
@@ -171,6 +178,7 @@ def write_mp4(
     duration_s: float | None = None,
     pix_fmt: str = "rgb24",
     progress: bool = False,
+    hls_dir: str | Path | None = None,
 ) -> RenderStats:
     """Encode frames to an H.264 yuv420p MP4 (faststart), with a span of the song as AAC.
 
@@ -191,6 +199,9 @@ def write_mp4(
         pix_fmt: "rgb24" for (height, width, 3) RGB frames, or "nv12" for flat BT.709
             limited-range planes as `render.draw_frames` makes them (the fast path).
         progress: show a tqdm bar over frames.
+        hls_dir: also write the video there as HLS while it is made: HLS_PLAYLIST and
+            segments of HLS_SEGMENT_S, so a player can start on the first second. The
+            playlist is complete (ENDLIST) when this returns; on failure it stays unended.
 
     Raises:
         OutputError: path cannot be written.
@@ -208,17 +219,34 @@ def write_mp4(
            "-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}",
            "-framerate", str(fps), *COLOR_TAGS, "-i", "pipe:0"]
     if song is not None:
+        song = Path(song).resolve()  # ffmpeg may run in the HLS folder
         cmd += ["-ss", f"{start_s:.6f}", "-t", f"{duration_s:.6f}", *ffmpeg_input(song),
                 "-map", "0:v:0", "-map", "1:a:0", *audio_codec_args()]
-    cmd += [*video_codec_args(), *COLOR_TAGS, "-movflags", "+faststart", "-f", "mp4"]
+    cmd += [*video_codec_args(), *COLOR_TAGS]
     # fmt: on
+    hls = None if hls_dir is None else Path(hls_dir).resolve()
+    if hls is not None:
+        if song is None:
+            cmd += ["-map", "0:v:0"]  # the tee muxer takes only mapped streams
+        # ffmpeg runs in the HLS folder and the tee muxer writes plain names there, so no path
+        # needs its escaping; the MP4 is moved to its scratch name beside `path` afterwards.
+        tee = (f"[f=hls:hls_time={HLS_SEGMENT_S:g}:hls_list_size=0:hls_playlist_type=event:"
+               f"hls_segment_filename=segment%05d.ts]{HLS_PLAYLIST}|"
+               f"[f=mp4:movflags=+faststart]{HLS_MP4}")  # fmt: skip
+        cmd += ["-force_key_frames", f"expr:gte(t,n_forced*{HLS_SEGMENT_S:g})", "-f", "tee", tee]
+    else:
+        cmd += ["-movflags", "+faststart", "-f", "mp4"]
     frame_bytes = int(width * height * FRAME_BYTES_PER_PX[pix_fmt])
     render_s = 0.0
     count = 0
     t_start = time.perf_counter()
     with atomic_output(path) as tmp, tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen(
-            [*cmd, str(tmp)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr
+            cmd if hls is not None else [*cmd, str(tmp)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            cwd=hls,
         )
         assert proc.stdin is not None
         try:
@@ -255,6 +283,8 @@ def write_mp4(
             raise
         if returncode != 0:
             raise VideoError(f"{path}: ffmpeg failed to encode the video: {_stderr_tail(stderr)}")
+        if hls is not None:
+            shutil.move(hls / HLS_MP4, tmp)
         if count != n_frames:
             raise ValueError(f"got {count} frames, expected {n_frames}")
         info = probe(tmp)
@@ -285,6 +315,7 @@ def render_video(
     show_beats: bool = True,
     fps: int = VIDEO_FPS,
     progress: bool = False,
+    hls_dir: str | Path | None = None,
 ) -> RenderStats:
     """Draw a dance and write it as an MP4 with its span of the song as the soundtrack.
 
@@ -296,6 +327,7 @@ def render_video(
         show_beats: flash a marker in the corner on each music beat.
         fps: video frame rate.
         progress: show a tqdm bar.
+        hls_dir: also write a live HLS copy there while drawing (see `write_mp4`).
 
     Raises:
         InputError: a bad size or background.
@@ -325,4 +357,5 @@ def render_video(
         duration_s=dance.duration_s,
         pix_fmt="nv12",
         progress=progress,
+        hls_dir=hls_dir,
     )

@@ -150,10 +150,10 @@ def test_same_output_twice(capsys, tmp_path, song_4s, tiny_checkpoint):
 
 
 def test_no_model_at_default_path(capsys, tmp_path, song_4s, monkeypatch):
-    import dance.model
+    import dance.config
 
     monkeypatch.delenv("DANCE_CHECKPOINT", raising=False)
-    monkeypatch.setattr(dance.model, "DEFAULT_CHECKPOINT", tmp_path / "generator.safetensors")
+    monkeypatch.setattr(dance.config, "DEFAULT_CHECKPOINT", tmp_path / "generator.safetensors")
     out = tmp_path / "d.mp4"
     code, stdout, err = run_cli(capsys, "generate", song_4s, "-o", out)
     assert_user_error(
@@ -235,3 +235,48 @@ def test_python_m_dance(tmp_path, song_4s, tiny_checkpoint):
     assert done.returncode == errors.InputError.exit_code
     assert "Traceback" not in done.stderr and "past the end" in done.stderr
     assert not (tmp_path / "e.mp4").exists()
+
+
+def test_several_songs_one_failing(capsys, tmp_path, make_song, tiny_checkpoint):
+    """Start-up paid once; a bad song is reported and the others are still made."""
+    good = [make_song("a.wav", 3.0), make_song("b.flac", 2.0)]
+    bad = tmp_path / "bad.mp3"
+    bad.write_text("not a song\n" * 50)
+    out = tmp_path / "videos"
+    code, stdout, err = run_cli(
+        capsys, "generate", good[0], bad, good[1], "-o", f"{out}/", "--npz", out,
+        "--checkpoint", tiny_checkpoint,
+    )  # fmt: skip
+    assert code == errors.AudioError.exit_code, err
+    assert sorted(p.name for p in out.iterdir()) == ["a.mp4", "a.npz", "b.mp4", "b.npz"]
+    assert abs(probe(out / "b.mp4").duration_s - 2.0) <= 0.1
+    assert "dance: error:" in err and "bad.mp3" in err and "1 of 3 songs failed" in err
+    assert "Traceback" not in err and "a.wav" in stdout and "b.flac" in stdout
+
+
+def test_folder_of_songs(capsys, tmp_path, make_song, tiny_checkpoint):
+    songs = tmp_path / "songs"
+    songs.mkdir()
+    for name in ("x.wav", "y.ogg"):
+        make_song(name, 2.0).rename(songs / name)
+    (songs / "notes.txt").write_text("not a song")
+    out = tmp_path / "out"
+    code, _, err = run_cli(
+        capsys, "generate", songs, "-o", f"{out}/", "--checkpoint", tiny_checkpoint, "-q"
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["x.mp4", "y.mp4"]
+
+
+def test_several_songs_need_a_folder(capsys, tmp_path, make_song, tiny_checkpoint):
+    a, b = make_song("a.wav", 2.0), make_song("b.wav", 2.0)
+    code, _, err = run_cli(capsys, "generate", a, b, "--checkpoint", tiny_checkpoint)
+    assert_user_error(code, err, errors.InputError.exit_code, "-o DIR/")
+    same = tmp_path / "other"
+    same.mkdir()
+    twin = make_song("a.ogg", 2.0)
+    code, _, err = run_cli(
+        capsys, "generate", a, twin, "-o", same, "--checkpoint", tiny_checkpoint
+    )  # a.wav and a.ogg would both be a.mp4
+    assert_user_error(code, err, errors.InputError.exit_code, "twice")
+    assert list(same.iterdir()) == []

@@ -12,7 +12,7 @@ import pytest
 from dance.errors import OutputError, VideoError
 from dance.generate import generate
 from dance.output import check_writable
-from dance.video import RenderStats, probe, render_video, write_mp4
+from dance.video import HLS_SEGMENT_S, RenderStats, probe, render_video, write_mp4
 
 VIDEO_FPS = 30
 
@@ -179,3 +179,22 @@ def test_probe_rejects_non_media(tmp_path):
     path.write_text("no video here")
     with pytest.raises(VideoError, match="x.mp4"):
         probe(path)
+
+
+def test_live_hls_copy(tiny_dance, tmp_path):
+    """One encode, two outputs: the MP4, and an HLS playlist of short segments ending with it."""
+    folder = tmp_path / "live dir, with=odd:chars"  # ffmpeg's tee syntax escapes these
+    folder.mkdir()
+    stats = render_video(tiny_dance, tmp_path / "d.mp4", hls_dir=folder)
+    info = probe(stats.path)
+    assert info.has_audio and abs(info.duration_s - tiny_dance.duration_s) <= 0.1
+    assert "moov" in top_level_atoms(stats.path)[:3]  # still faststart
+    playlist = (folder / "playlist.m3u8").read_text()
+    segments = [line for line in playlist.splitlines() if line.endswith(".ts")]
+    assert "#EXT-X-ENDLIST" in playlist and len(segments) == int(
+        np.ceil(tiny_dance.duration_s / HLS_SEGMENT_S - 1e-6)
+    )
+    durations = [float(x.split(":")[1].rstrip(",")) for x in playlist.splitlines() if "EXTINF" in x]
+    assert sum(durations) == pytest.approx(tiny_dance.duration_s, abs=0.1)
+    first = probe(folder / segments[0])
+    assert first.video_codec == "h264" and first.has_audio

@@ -27,13 +27,15 @@ def test_bench_reports_stages_floor_and_memory(tmp_path, tiny_checkpoint, capsys
     )
     report = capsys.readouterr().out
     assert "trained generator (3 steps)" in report
-    for word in ("decode", "analysis", "model", "render", "encode", "total", "floor", "ratio"):
+    words = ("decode", "analysis", "model", "render", "encode", "total", "floor", "ratio", "fresh")
+    for word in words:
         assert word in report
     results, label, cold_s = bench.bench([2.0], repeats=1, checkpoint=tiny_checkpoint)
     (result,) = results
-    assert result.frames == 60 and len(result.runs) == len(result.floor) == 1
+    assert result.frames == 60 and len(result.runs) == len(result.floor) == len(result.fresh) == 1
     assert result.floor_s > 0 and result.ratio > 0 and cold_s > 0
-    assert 100 < result.peak_mb < 3000
+    assert result.fresh_s > result.median("total") * 0.5 and result.fresh_ratio > 0
+    assert 100 < result.peak_mb < 3000 and 50 < result.fresh_peak_mb < 3000
 
 
 def test_bench_without_a_trained_model_says_so(tmp_path, monkeypatch):
