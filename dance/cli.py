@@ -1,4 +1,4 @@
-"""The command line: `python -m dance generate SONG -o out.mp4 ...`, `styles` and `info`.
+"""The command line: `python -m dance generate SONG -o out.mp4 ...`, `styles`, `looks`, `info`.
 
 Parses arguments, sets up logging, calls the library and turns a `DanceError` into one line on
 stderr and its exit code (see errors.py). The only module in `dance` that prints.
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from . import errors
 from .audio import DEFAULT_MAX_SECONDS
 from .errors import NO_TRAINED_MODEL, DanceError, InputError, NoTrainedModelError
+from .export import MAX_POSE_FPS, check_pose_fps, check_pose_frames_path
+from .looks import DEFAULT_LOOK, LOOKS, get_look
 from .motion import VIDEO_FPS
 from .output import check_distinct, check_writable
 from .render import BACKGROUNDS, DEFAULT_SIZE, canvas_size, parse_color
@@ -43,6 +45,22 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _look(text: str) -> str:
+    try:
+        return get_look(text).name
+    except InputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _pose_fps(text: str) -> int:
+    try:
+        return check_pose_fps(int(text))
+    except (ValueError, InputError):
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number 1-{MAX_POSE_FPS}, got {text!r}"
+        ) from None
+
+
 def _background(text: str) -> str:
     try:
         parse_color(text)
@@ -55,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser(
         prog="python -m dance",
-        description="Turn a song into an MP4 of a dancing OpenPose stick figure.",
+        description="Turn a song into an MP4 of a dancing figure (an OpenPose stick figure, "
+        "a mannequin or a silhouette on a stage).",
         epilog="Exit codes: "
         + ", ".join(
             f"{cls.exit_code} {cls.__name__}"
@@ -100,6 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--keypoints", type=Path, metavar="ZIP", help="also write per-frame OpenPose JSON, zipped"
     )
     gen.add_argument(
+        "--pose-frames",
+        type=Path,
+        metavar="ZIP|DIR",
+        help="also write PNG pose images in ControlNet's OpenPose convention, for "
+        "pose-to-video models: a .zip, or a new folder",
+    )
+    gen.add_argument(
+        "--pose-fps",
+        type=_pose_fps,
+        default=VIDEO_FPS,
+        metavar="FPS",
+        help="frame rate of --pose-frames",
+    )
+    gen.add_argument(
         "--npz", type=Path, metavar="NPZ", help="also write normalised keypoints and beats"
     )
     gen.add_argument(
@@ -116,14 +149,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="canvas size in pixels (odd sides are rounded down to even)",
     )
     gen.add_argument(
-        "--background",
-        type=_background,
-        default="black",
-        metavar="COLOR",
-        help=f"{', '.join(BACKGROUNDS)} or #rrggbb",
+        "--look",
+        type=_look,
+        default=DEFAULT_LOOK,
+        metavar="LOOK",
+        help=f"how the dancer is drawn: {', '.join(LOOKS)} (`python -m dance looks`)",
     )
     gen.add_argument(
-        "--no-beats", action="store_true", help="do not flash a marker on the music's beats"
+        "--background",
+        type=_background,
+        default=None,
+        metavar="COLOR",
+        help=f"{', '.join(BACKGROUNDS)} or #rrggbb; None: the look's own (black for skeleton)",
+    )
+    gen.add_argument(
+        "--no-beats",
+        action="store_true",
+        help="do not show the music's beats (the corner dot; the stage's pulsing lights)",
     )
     gen.add_argument(
         "--checkpoint",
@@ -141,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint", type=Path, default=None, metavar="PATH", help="as for generate"
     )
     _add_verbosity(styles)
+
+    looks = sub.add_parser("looks", help="list the looks a dance can be drawn in")
+    _add_verbosity(looks)
 
     info = sub.add_parser("info", help="describe the installed generator", formatter_class=fmt)
     info.add_argument(
@@ -173,16 +218,21 @@ def _load(checkpoint: Path | None, *, require_trained: bool = True) -> Generator
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .export import export_npz, export_openpose_zip, export_paper_json
+    from .export import export_npz, export_openpose_zip, export_paper_json, export_pose_frames
     from .generate import generate
     from .video import render_video
 
     t_start = time.perf_counter()
     outputs = [args.output, args.keypoints, args.npz, args.paper_json]
     outputs = [p for p in outputs if p is not None]
+    if args.pose_frames is not None:
+        outputs.append(args.pose_frames)
     check_distinct(outputs)
     for path in outputs:
-        check_writable(path)
+        if path is args.pose_frames:
+            check_pose_frames_path(path)
+        else:
+            check_writable(path)
     model = _load(args.checkpoint)
     progress = not args.quiet
     result = generate(
@@ -198,6 +248,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     stats = render_video(
         result,
         args.output,
+        look=args.look,
         size=args.size,
         background=args.background,
         show_beats=not args.no_beats,
@@ -207,8 +258,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     written = [("video", stats.path)]
     if args.keypoints is not None:
         written.append(
-            ("OpenPose JSON", export_openpose_zip(result, args.keypoints, size=args.size))
+            (
+                "OpenPose JSON",
+                export_openpose_zip(result, args.keypoints, size=args.size, look=args.look),
+            )
         )
+    if args.pose_frames is not None:
+        frames = export_pose_frames(
+            result, args.pose_frames, size=args.size, fps=args.pose_fps, look=args.look
+        )
+        written.append((f"pose frames ({args.pose_fps} fps)", frames))
     if args.npz is not None:
         written.append(("keypoints NPZ", export_npz(result, args.npz)))
     if args.paper_json is not None:
@@ -253,6 +312,14 @@ def cmd_styles(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_looks(args: argparse.Namespace) -> int:
+    width = max(len(name) for name in LOOKS)
+    for name, look in LOOKS.items():
+        default = " (default)" if name == DEFAULT_LOOK else ""
+        print(f"{name:<{width}}  {look.summary}{default}")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -282,7 +349,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _setup_logging(args)
     configure_torch()
-    command = {"generate": cmd_generate, "styles": cmd_styles, "info": cmd_info}[args.command]
+    command = {
+        "generate": cmd_generate,
+        "styles": cmd_styles,
+        "looks": cmd_looks,
+        "info": cmd_info,
+    }[args.command]
     try:
         return command(args)
     except DanceError as err:

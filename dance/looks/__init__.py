@@ -85,7 +85,7 @@ LOOKS: dict[str, Look] = {
         ),
     )
 }
-DEFAULT_LOOK = "mannequin"  # the app's and the API's default; chosen side by side (README)
+DEFAULT_LOOK = "skeleton"  # the API's and CLI's default: the OpenPose picture, as before looks
 
 
 def get_look(name: str | Look) -> Look:
@@ -103,5 +103,5 @@ def get_look(name: str | Look) -> Look:
 
 
 def look_names() -> list[str]:
-    """The names of all looks, the default first."""
-    return [DEFAULT_LOOK, *(name for name in LOOKS if name != DEFAULT_LOOK)]
+    """The names of all looks, in LOOKS' order."""
+    return list(LOOKS)
