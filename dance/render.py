@@ -362,8 +362,10 @@ def fit_framing(
         InputError: a bad size; UnknownLookError: no such look.
     """
     look = get_look(look)
-    percentiles = (0.0, 100.0) if look.whole_dance_in_frame else FRAMING_PERCENTILES
-    return Framing.fit(dance.keypoints, size, reach=look.reach, percentiles=percentiles)
+    if not look.whole_dance_in_frame:
+        return Framing.fit(dance.keypoints, size, reach=look.reach)
+    # Every drawn pose: the video's, where the spline between model frames may overshoot them.
+    return Framing.fit(dance.at_fps(VIDEO_FPS), size, reach=look.reach, percentiles=(0.0, 100.0))
 
 
 def render_frames(
