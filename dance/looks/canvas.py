@@ -1,7 +1,7 @@
 """skia-python helpers shared by the looks with a body: a canvas over a numpy frame, shapes.
 
 skia draws antialiased paths straight into a numpy RGBA array, which ffmpeg then reads as
-is (README, "Speed": chosen over PIL and pycairo by measurement). It is imported here, on first
+is (README, "Benchmark": chosen over PIL and pycairo by measurement). It is imported here, on first
 use, so the skeleton look and the rest of `dance` work even where skia cannot load.
 """
 
