@@ -15,11 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import UnknownLookError
 
-
-class UnknownLookError(InputError):
-    """A look name that is not in LOOKS."""
+__all__ = ["DEFAULT_LOOK", "LOOKS", "Look", "UnknownLookError", "get_look", "look_names"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ LOOKS: dict[str, Look] = {
         ),
         Look(
             "stage",
-            "a glowing silhouette on a dark stage whose lights pulse on the beats and change "
+            "a rim-lit silhouette on a dark stage whose lights pulse on the beats and change "
             "colour every two bars",
             "dance.looks.stage",
             "draw",

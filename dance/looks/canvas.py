@@ -11,16 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DanceError
+from ..errors import LookUnavailableError
 from ..render import BEAT_MARKER_INSET, BEAT_MARKER_RADIUS, BEAT_RING_LEVEL
 
 RGB = tuple[int, int, int]
-
-
-class LookUnavailableError(DanceError):
-    """The drawing library of a look cannot be loaded on this machine."""
-
-    exit_code = 6
 
 
 def load_skia() -> Any:
