@@ -84,7 +84,7 @@ def test_style_menu_lists_the_models_styles(styled_model, tiny_model):
 def test_make_dance_in_each_look_with_pose_frames(tiny_model, tmp_path):
     song = write_song(tmp_path / "song.wav", 3.0)
     for look in dance.LOOKS:
-        video, *_, files = app.make_dance(
+        video, *_, files, _ = app.make_dance(
             tiny_model, str(song), 0, 2, 0, out_root=tmp_path / "out", look=look, pose_frames=True
         )
         assert dance.probe(video).duration_s == pytest.approx(2.0, abs=0.1)
