@@ -45,6 +45,16 @@ QUEUE_SIZE = 16  # visitors waiting at most; one dance is made at a time (2 CPU 
 NO_MODEL = "No trained model is installed, so this demo cannot dance yet."
 LIVE_POLL_S = 0.02  # how often the handler looks for the first finished HLS segment
 EXAMPLES = Path(__file__).resolve().parent / "examples"
+# The look a visitor sees first: chosen by looking at the three side by side on the same
+# frames (README, "What you get"): the mannequin reads most plainly as a person, its near arm
+# in front of the body and its head turning; the skeleton is for models, the stage for show.
+DEFAULT_LOOK = "mannequin"
+LOOK_HINTS = {
+    "mannequin": "a wooden artist's mannequin",
+    "stage": "a silhouette under lights that pulse on the beat",
+    "skeleton": "the OpenPose stick figure that pose-to-video models take",
+}
+LOOK_ORDER = sorted(dance.look_names(), key=lambda name: name != DEFAULT_LOOK)
 EXAMPLE_SONGS = [  # (file, label); credits in examples/CREDITS.md
     ("electro-crushed-ice-cocktail.ogg", "Electro, 123 BPM"),
     ("rock-escape-from-chaosland.ogg", "Rock, 136 BPM"),
@@ -101,18 +111,29 @@ def make_dance(
     *,
     progress: Callable[..., object] | None = None,
     out_root: Path | None = None,
+    look: str = DEFAULT_LOOK,
+    pose_frames: bool = False,
 ) -> tuple[str, float, int, float, list[str], str]:
     """Generate, draw and export one dance into a fresh request folder.
 
+    Args:
+        look: a name from dance.LOOKS.
+        pose_frames: also write the ControlNet OpenPose pose images (a zip of PNGs).
+
     Returns:
-        (MP4 path, tempo in BPM, beat count, seconds taken, [MP4, OpenPose zip, NPZ], the
-        style danced).
+        (MP4 path, tempo in BPM, beat count, seconds taken, [MP4, OpenPose zip, NPZ and the
+        pose-frame zip when asked for], the style danced).
 
     Raises:
-        gr.Error: no song, or any `dance.DanceError` (not audio, silent, too long, ...).
+        gr.Error: no song, an unknown look, or any `dance.DanceError` (not audio, silent, too
+            long, ...).
     """
     if not song:
         raise gr.Error("Please upload a song or record one first.", title="No song")
+    try:
+        look = dance.looks.get_look(look).name  # before the work, not after it
+    except dance.DanceError as err:
+        raise gr.Error(str(err), title="No such look") from err
     song_path = Path(song)
     prune_gradio_cache(Path(gr.utils.get_upload_folder()))
     step = progress or (lambda *args, **kwargs: None)
@@ -132,14 +153,20 @@ def make_dance(
         out = new_request_dir(out_root or OUTPUT_ROOT)
         name = f"{song_path.stem}-{result.style + '-' if result.style else ''}seed{result.seed}"
         step(0.3, desc="Drawing the dance")
-        video = dance.render_video(result, out / f"{name}.mp4", progress=True).path
-        step(0.95, desc="Writing keypoints")
-        keypoints = dance.export_openpose_zip(result, out / f"{name}-openpose.zip")
+        video = dance.render_video(result, out / f"{name}.mp4", look=look, progress=True).path
+        step(0.9, desc="Writing keypoints")
+        keypoints = dance.export_openpose_zip(result, out / f"{name}-openpose.zip", look=look)
         npz = dance.export_npz(result, out / f"{name}.npz")
+        extra = []
+        if pose_frames:
+            step(0.93, desc="Drawing pose frames")
+            extra.append(
+                dance.export_pose_frames(result, out / f"{name}-pose-frames.zip", look=look)
+            )
     except dance.DanceError as err:
         raise gr.Error(_visitor_message(err, song_path), title="Cannot make this dance") from err
     elapsed_s = time.perf_counter() - t0
-    files = [str(video), str(keypoints), str(npz)]
+    files = [str(video), str(keypoints), str(npz), *map(str, extra)]
     return (
         str(video),
         round(float(result.tempo_bpm), 1),
@@ -170,6 +197,8 @@ def stream_dance(
     *,
     progress: Callable[..., object] | None = None,
     out_root: Path | None = None,
+    look: str = DEFAULT_LOOK,
+    pose_frames: bool = False,
 ) -> Iterator[tuple[object, ...]]:
     """`make_dance`, showing the dance while it is drawn: first a live player of its first
     seconds (HTML), then make_dance's outputs. Yields (video, tempo, beats, seconds, files,
@@ -180,6 +209,10 @@ def stream_dance(
     """
     if not song:
         raise gr.Error("Please upload a song or record one first.", title="No song")
+    try:
+        look = dance.looks.get_look(look).name  # before the work, not after it
+    except dance.DanceError as err:
+        raise gr.Error(str(err), title="No such look") from err
     song_path = Path(song)
     prune_gradio_cache(Path(gr.utils.get_upload_folder()))
     step = progress or (lambda *args, **kwargs: None)
@@ -205,7 +238,7 @@ def stream_dance(
         def render() -> None:
             try:
                 rendered["path"] = dance.render_video(
-                    result, out / f"{name}.mp4", hls_dir=live
+                    result, out / f"{name}.mp4", look=look, hls_dir=live
                 ).path
             except BaseException as err:  # handed to the handler's thread below
                 rendered["error"] = err
@@ -228,12 +261,18 @@ def stream_dance(
             raise rendered["error"]  # type: ignore[misc]
         video = Path(str(rendered["path"]))
         step(0.95, desc="Writing keypoints")
-        keypoints = dance.export_openpose_zip(result, out / f"{name}-openpose.zip")
+        keypoints = dance.export_openpose_zip(result, out / f"{name}-openpose.zip", look=look)
         npz = dance.export_npz(result, out / f"{name}.npz")
+        extra = []
+        if pose_frames:
+            step(0.97, desc="Drawing pose frames")
+            extra.append(
+                dance.export_pose_frames(result, out / f"{name}-pose-frames.zip", look=look)
+            )
     except dance.DanceError as err:
         raise gr.Error(_visitor_message(err, song_path), title="Cannot make this dance") from err
     elapsed_s = time.perf_counter() - t0
-    files = [str(video), str(keypoints), str(npz)]
+    files = [str(video), str(keypoints), str(npz), *map(str, extra)]
     yield (
         str(video),
         round(float(result.tempo_bpm), 1),
@@ -265,12 +304,24 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
         seconds: float,
         start: float,
         style: str = "auto",
+        look: str = DEFAULT_LOOK,
+        pose_frames: bool = False,
         progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's idiom)
     ) -> tuple[str, float, int, float, list[str], str]:
         if model is None:
             raise gr.Error(f"{NO_MODEL} ({no_model_reason})", title="No model")
         with one_at_a_time:
-            return make_dance(model, song, seed, seconds, start, style, progress=progress)
+            return make_dance(
+                model,
+                song,
+                seed,
+                seconds,
+                start,
+                style,
+                progress=progress,
+                look=look,
+                pose_frames=pose_frames,
+            )
 
     def generate_live(
         song: str | None,
@@ -278,12 +329,24 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
         seconds: float,
         start: float,
         style: str = "auto",
+        look: str = DEFAULT_LOOK,
+        pose_frames: bool = False,
         progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 (Gradio's idiom)
     ) -> Iterator[tuple[object, ...]]:
         if model is None:
             raise gr.Error(f"{NO_MODEL} ({no_model_reason})", title="No model")
         with one_at_a_time:
-            yield from stream_dance(model, song, seed, seconds, start, style, progress=progress)
+            yield from stream_dance(
+                model,
+                song,
+                seed,
+                seconds,
+                start,
+                style,
+                progress=progress,
+                look=look,
+                pose_frames=pose_frames,
+            )
 
     def remember(
         shown: dict | None, video: str | None, seed: float, start: float, style: str | None
@@ -353,6 +416,22 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
                 start = gr.Number(
                     label="Start at (s) in the song", value=0, minimum=0, elem_id="start"
                 )
+                look = gr.Radio(
+                    [(name.capitalize(), name) for name in LOOK_ORDER],
+                    value=DEFAULT_LOOK,
+                    label="Look",
+                    info="; ".join(
+                        f"{n.capitalize()}: {LOOK_HINTS.get(n, dance.LOOKS[n].summary)}"
+                        for n in LOOK_ORDER
+                    ),
+                    elem_id="look",
+                )
+                pose_frames = gr.Checkbox(
+                    label="Also pose frames for pose-to-video models (zip of ControlNet "
+                    "OpenPose PNGs; a few seconds more)",
+                    value=False,
+                    elem_id="pose-frames",
+                )
                 button = gr.Button(
                     "Generate", variant="primary", elem_id="generate", interactive=model is not None
                 )
@@ -382,7 +461,8 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
                             label="Style danced", elem_id="danced", interactive=False
                         )
                     files = gr.File(
-                        label="Downloads: MP4, OpenPose JSON (zip), keypoints (NPZ)",
+                        label="Downloads: MP4, OpenPose JSON (zip), keypoints (NPZ), "
+                        "pose frames (zip, if asked for)",
                         file_count="multiple",
                         elem_id="downloads",
                         interactive=False,
@@ -411,7 +491,7 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
         )
         button.click(
             generate_live,
-            [song, seed, seconds, start, style],
+            [song, seed, seconds, start, style, look, pose_frames],
             [*outputs, live],
             api_visibility="private",
             show_progress_on=video,
@@ -419,7 +499,10 @@ def build_demo(model: dance.Generator | None, no_model_reason: str = "") -> gr.B
         # The API gives the finished files only, as it always has: a hidden button's event.
         api_button = gr.Button(visible=False)
         api_button.click(
-            generate, [song, seed, seconds, start, style], outputs, api_name="generate"
+            generate,
+            [song, seed, seconds, start, style, look, pose_frames],
+            outputs,
+            api_name="generate",
         )
         # On the video's change, not the click's success, so an example's dance is remembered too.
         video.change(

@@ -2,8 +2,9 @@
 
 model = dance.load_model()
 result = dance.generate(model, "song.mp3", seed=7, start=30, seconds=20)
-dance.render_video(result, "dance.mp4")
+dance.render_video(result, "dance.mp4", look="mannequin")  # dance.LOOKS: skeleton, mannequin, stage
 dance.export_openpose_zip(result, "dance.zip")
+dance.export_pose_frames(result, "poses.zip")  # ControlNet OpenPose images, for pose-to-video
 
 `dance.render` is the drawing module (`from dance.render import Framing, draw_frames`);
 `render_video` draws, encodes and muxes a whole dance. `dance.generate` is the function (the
@@ -42,6 +43,13 @@ _LAZY = {  # public name -> the module that defines it
     "read_npz": "export",
     "read_openpose_zip": "export",
     "read_paper_json": "export",
+    "export_pose_frames": "export",
+    "read_pose_frames": "export",
+    "DEFAULT_LOOK": "looks",
+    "LOOKS": "looks",
+    "Look": "looks",
+    "UnknownLookError": "looks",
+    "look_names": "looks",
     "Dance": "generate",
     "Generator": "model",
     "GeneratorConfig": "config",
@@ -58,10 +66,13 @@ _LAZY = {  # public name -> the module that defines it
 __all__ = [
     "AudioError",
     "Dance",
+    "DEFAULT_LOOK",
     "DanceError",
     "Generator",
     "GeneratorConfig",
     "InputError",
+    "LOOKS",
+    "Look",
     "ModelError",
     "NoTrainedModelError",
     "NumpyGenerator",
@@ -70,20 +81,24 @@ __all__ = [
     "Song",
     "SongTooLongError",
     "StyleError",
+    "UnknownLookError",
     "VideoError",
     "VideoInfo",
     "export_npz",
     "export_openpose_zip",
     "export_paper_json",
+    "export_pose_frames",
     "generate",
     "load_model",
     "load_numpy_model",
+    "look_names",
     "load_song",
     "probe",
     "probe_duration",
     "read_npz",
     "read_openpose_zip",
     "read_paper_json",
+    "read_pose_frames",
     "render_video",
     "save_checkpoint",
 ]

@@ -1,4 +1,4 @@
-"""The command line: `python -m dance generate SONG... -o out.mp4 ...`, `styles` and `info`.
+"""The command line: `python -m dance generate SONG... -o out.mp4 ...`, `styles`, `looks`, `info`.
 
 Parses arguments, sets up logging, calls the library and turns a `DanceError` into one line on
 stderr and its exit code (see errors.py). The only module in `dance` that prints. It imports
@@ -44,6 +44,17 @@ def _size(text: str) -> tuple[int, int]:
         return canvas_size(parts[0] if len(parts) == 1 else (parts[0], parts[1]))
     except InputError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _pose_fps(text: str) -> int:
+    from .export import MAX_POSE_FPS, check_pose_fps
+
+    try:
+        return check_pose_fps(int(text))
+    except (ValueError, InputError):
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number 1-{MAX_POSE_FPS}, got {text!r}"
+        ) from None
 
 
 def _background(text: str) -> str:
@@ -119,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write per-frame OpenPose JSON, zipped (for several songs: a folder)",
     )
     gen.add_argument(
+        "--pose-frames",
+        type=Path,
+        metavar="ZIP|DIR",
+        help="also write PNG pose images in ControlNet's OpenPose convention, for "
+        "pose-to-video models: a .zip, or a new folder (for several songs: a folder of zips)",
+    )
+    gen.add_argument(
+        "--pose-fps", type=_pose_fps, default=30, metavar="FPS", help="frame rate of --pose-frames"
+    )
+    gen.add_argument(
         "--npz",
         type=Path,
         metavar="NPZ|DIR/",
@@ -138,14 +159,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="canvas size in pixels (odd sides are rounded down to even)",
     )
     gen.add_argument(
-        "--background",
-        type=_background,
-        default="black",
-        metavar="COLOR",
-        help=f"{', '.join(BACKGROUNDS)} or #rrggbb",
+        "--look",
+        default="skeleton",
+        metavar="LOOK",
+        help="how the dancer is drawn: skeleton (OpenPose), or a figure with a body "
+        "(`python -m dance looks` lists them)",
     )
     gen.add_argument(
-        "--no-beats", action="store_true", help="do not flash a marker on the music's beats"
+        "--background",
+        type=_background,
+        default=None,
+        metavar="COLOR",
+        help=f"{', '.join(BACKGROUNDS)} or #rrggbb; None: the look's own (black for skeleton)",
+    )
+    gen.add_argument(
+        "--no-beats",
+        action="store_true",
+        help="do not show the music's beats (the corner dot; the stage's pulsing lights)",
     )
     gen.add_argument(
         "--checkpoint",
@@ -163,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint", type=Path, default=None, metavar="PATH", help="as for generate"
     )
     _add_verbosity(styles)
+
+    looks = sub.add_parser("looks", help="list the looks a dance can be drawn in")
+    _add_verbosity(looks)
 
     info = sub.add_parser("info", help="describe the installed generator", formatter_class=fmt)
     info.add_argument(
@@ -234,14 +267,16 @@ def _plan(args: argparse.Namespace, songs: list[Path]) -> list[dict[str, Path | 
         "keypoints": "--keypoints",
         "npz": "--npz",
         "paper_json": "--paper-json",
+        "pose_frames": "--pose-frames",
     }
     given = {"video": args.output, "keypoints": args.keypoints, "npz": args.npz,
-             "paper_json": args.paper_json}  # fmt: skip
+             "paper_json": args.paper_json, "pose_frames": args.pose_frames}  # fmt: skip
     if len(songs) == 1 and not _is_folder(args.output):
         return [{**given, "video": args.output or DEFAULT_OUTPUT}]
     if args.output is None:
         raise InputError(f"{len(songs)} songs need a folder for their videos: -o DIR/")
-    suffixes = {"video": ".mp4", "keypoints": ".zip", "npz": ".npz", "paper_json": ".json"}
+    suffixes = {"video": ".mp4", "keypoints": ".zip", "npz": ".npz", "paper_json": ".json",
+                "pose_frames": ".zip"}  # fmt: skip
     folders = {k: _folder(p, flags[k]) for k, p in given.items() if p is not None}
     return [
         {k: (folders[k] / f"{song.stem}{suffixes[k]}" if k in folders else None) for k in given}
@@ -257,7 +292,7 @@ def _make_one(
     progress: bool,
 ) -> list[str]:
     """Generate, draw and export one song; returns the summary lines to print."""
-    from .export import export_npz, export_openpose_zip, export_paper_json
+    from .export import export_npz, export_openpose_zip, export_paper_json, export_pose_frames
     from .generate import generate
     from .motion import VIDEO_FPS
     from .video import render_video
@@ -277,6 +312,7 @@ def _make_one(
     stats = render_video(
         result,
         out["video"],
+        look=args.look,
         size=args.size,
         background=args.background,
         show_beats=not args.no_beats,
@@ -285,9 +321,13 @@ def _make_one(
     t0 = time.perf_counter()
     written = [("video", stats.path)]
     if out["keypoints"] is not None:
-        written.append(
-            ("OpenPose JSON", export_openpose_zip(result, out["keypoints"], size=args.size))
+        keypoints = export_openpose_zip(result, out["keypoints"], size=args.size, look=args.look)
+        written.append(("OpenPose JSON", keypoints))
+    if out["pose_frames"] is not None:
+        frames = export_pose_frames(
+            result, out["pose_frames"], size=args.size, fps=args.pose_fps, look=args.look
         )
+        written.append((f"pose frames ({args.pose_fps} fps)", frames))
     if out["npz"] is not None:
         written.append(("keypoints NPZ", export_npz(result, out["npz"])))
     if out["paper_json"] is not None:
@@ -315,14 +355,19 @@ def _error_line(err: DanceError) -> str:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from .export import check_pose_frames_path
+    from .looks import get_look
     from .output import check_distinct, check_writable
 
+    args.look = get_look(args.look).name  # an unknown look fails before any work
     songs = _find_songs(args.song)
     plan = _plan(args, songs)
     outputs = [p for out in plan for p in out.values() if p is not None]
     check_distinct(outputs)
-    for path in outputs:
-        check_writable(path)
+    for out in plan:
+        for key, path in out.items():
+            if path is not None:
+                (check_pose_frames_path if key == "pose_frames" else check_writable)(path)
     model = _load(args.checkpoint)
     if len(songs) == 1:  # one song: its own progress bars, and its error is the command's
         lines = _make_one(model, songs[0], plan[0], args, progress=not args.quiet)
@@ -379,6 +424,16 @@ def model_parameters(model: AnyGenerator) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def cmd_looks(args: argparse.Namespace) -> int:
+    from .looks import DEFAULT_LOOK, LOOKS
+
+    width = max(len(name) for name in LOOKS)
+    for name, look in LOOKS.items():
+        default = " (default)" if name == DEFAULT_LOOK else ""
+        print(f"{name:<{width}}  {look.summary}{default}")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
@@ -407,7 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args)
-    command = {"generate": cmd_generate, "styles": cmd_styles, "info": cmd_info}[args.command]
+    commands = {"generate": cmd_generate, "styles": cmd_styles, "looks": cmd_looks, "info": cmd_info}
+    command = commands[args.command]
     try:
         return command(args)
     except DanceError as err:

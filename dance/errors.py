@@ -24,6 +24,10 @@ class StyleError(InputError):
     """An unknown dance style, or a style asked of a generator trained without styles."""
 
 
+class UnknownLookError(InputError):
+    """A look name that is not in dance.looks.LOOKS."""
+
+
 class AudioError(DanceError):
     """The song cannot be used: not audio, corrupt, empty, silent or too short."""
 
@@ -63,6 +67,10 @@ class VideoError(DanceError):
     """ffmpeg is missing or failed while encoding the video."""
 
     exit_code = 6
+
+
+class LookUnavailableError(VideoError):
+    """A look's drawing library (skia-python) cannot be loaded on this machine."""
 
 
 class OutputError(DanceError):

@@ -1,4 +1,5 @@
-"""Keypoint files: OpenPose JSON (zip, one file per video frame), NPZ, and the paper's pixels.
+"""Keypoint files: OpenPose JSON (zip, one file per video frame), NPZ, the paper's pixels, and
+pose frames (PNG images in ControlNet's OpenPose convention) for pose-to-video models.
 
 Each writer has a reader, so every format round-trips. The OpenPose zip uses the same `Framing`
 as the video, so its pixels line up with the MP4's frames. Everything is written atomically
@@ -7,9 +8,14 @@ through output.atomic_output; drawing and encoding are elsewhere.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
+import shutil
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +24,7 @@ import numpy as np
 from .errors import InputError
 from .motion import VIDEO_FPS
 from .output import atomic_output, check_writable
-from .render import DEFAULT_SIZE, Framing
+from .render import DEFAULT_SIZE, draw_frames, fit_framing
 from .skeleton import JOINT_NAMES, N_JOINTS, PAPER_HEIGHT, PAPER_WIDTH, norm_to_px, px_to_norm
 
 if TYPE_CHECKING:
@@ -30,6 +36,16 @@ PIXEL_DECIMALS = 2  # of a pixel kept in JSON; finer is noise and bloats the fil
 NPZ_FORMAT = "dance-keypoints/1"  # stored in every NPZ, checked when reading one back
 FRAME_NAME = "frame_{:012d}_keypoints.json"  # OpenPose's own naming: <name>_<12 digits>_keypoints
 FRAME_PATTERN = re.compile(r"_(\d{12})_keypoints\.json$")
+POSE_FRAME_NAME = "pose_{:06d}.png"  # pose-frame images sort in frame order, as tools expect
+POSE_INFO_NAME = "pose_frames.json"  # fps, size and convention, beside the images
+POSE_CONVENTION = (
+    "ControlNet OpenPose conditioning: COCO-18 body, the 17 limbs as ellipses in the standard "
+    "OpenPose colours at 60 %, joints as discs, on black; limb half-width and joint radius 4 px "
+    "at 512 px, scaled with the shorter side"
+)
+MAX_POSE_FPS = 120
+PNG_DEFLATE_LEVEL = 1  # fast; level 6 halves the size of these sparse frames at 2x the time
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def openpose_frame(xy_canvas: np.ndarray, width: int, height: int) -> dict[str, Any]:
@@ -67,6 +83,7 @@ def export_openpose_zip(
     *,
     size: int | tuple[int, int] = DEFAULT_SIZE,
     fps: int = VIDEO_FPS,
+    look: str = "skeleton",
 ) -> Path:
     """Write a zip of per-frame OpenPose JSON files at the video's frame rate.
 
@@ -79,13 +96,14 @@ def export_openpose_zip(
         path: the zip to write.
         size: the video's canvas, see `render.canvas_size`.
         fps: frames per second (the video's).
+        look: the video's look, whose framing the pixels follow (see `render.fit_framing`).
 
     Raises:
-        InputError: a bad size.
+        InputError: a bad size or an unknown look.
         OutputError: path cannot be written.
     """
     path = check_writable(path)
-    framing = Framing.fit(dance.keypoints, size)
+    framing = fit_framing(dance, size, look)
     xy = framing.to_canvas(dance.at_fps(fps))
     comment = json.dumps(
         {
@@ -237,3 +255,155 @@ def read_paper_json(path: str | Path) -> tuple[np.ndarray, int]:
     if xy_px.ndim != 3 or xy_px.shape[1:] != (N_JOINTS, 2):
         raise InputError(f"{path}: joint_coors has shape {xy_px.shape}, not (frames, 18, 2)")
     return px_to_norm(xy_px), fps
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def encode_png(frame: np.ndarray) -> bytes:
+    """An RGB PNG of a (height, width, 3) uint8 frame, without row filters.
+
+    Pose frames are black but for a few flat shapes, which deflate alone packs about as small
+    as PIL's PNG writer does (7 against 8 KB a frame at 512 x 512); PIL's per-row filter
+    search made writing them 2.5x slower (16 against 6.4 ms a frame, measured side by side
+    on the project's busy 2-core machine).
+    """
+    height, width, _ = frame.shape
+    rows = np.zeros((height, width * 3 + 1), dtype=np.uint8)  # filter byte 0 ("none") per row
+    rows[:, 1:] = frame.reshape(height, -1)
+    data = zlib.compress(rows.tobytes(), PNG_DEFLATE_LEVEL)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", data)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def check_pose_fps(fps: object) -> int:
+    """fps for pose frames: a whole number from 1 to MAX_POSE_FPS.
+
+    Raises:
+        InputError: anything else.
+    """
+    if isinstance(fps, bool) or not isinstance(fps, int) or not 1 <= fps <= MAX_POSE_FPS:
+        raise InputError(f"pose frames: fps must be a whole number 1-{MAX_POSE_FPS}, got {fps!r}")
+    return fps
+
+
+def check_pose_frames_path(path: str | Path) -> Path:
+    """Check, before any work, that pose frames can be written at path (a .zip or a folder).
+
+    Raises:
+        InputError: a folder that exists and is not empty, or a file that is not a .zip.
+        OutputError: the place cannot be written.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".zip":
+        return check_writable(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise InputError(f"{path}: pose frames go into a new or empty folder, or a .zip file")
+    check_writable(path.parent / f".{path.name}.check")
+    return path
+
+
+def export_pose_frames(
+    dance: Dance,
+    path: str | Path,
+    *,
+    size: int | tuple[int, int] = DEFAULT_SIZE,
+    fps: int = VIDEO_FPS,
+    look: str = "skeleton",
+) -> Path:
+    """Write the dance as pose images for pose-conditioned image and video models.
+
+    One PNG per frame, `pose_<6 digits>.png`, drawn as ControlNet's OpenPose annotator draws
+    (standard colours and limb widths on black, no beat marker), plus `pose_frames.json` with
+    the fps, size, frame count and convention. Frame j is the pose at j / fps seconds, at the
+    same pixels as `export_openpose_zip` with the same size, fps and look.
+
+    Args:
+        dance: a `Dance` from `generate`.
+        path: a `.zip` file, or a folder (created; if it exists it must be empty).
+        size: canvas side, or (width, height), in px.
+        fps: frames per second, e.g. the video's 30 or what a pose-to-video model expects.
+        look: the video's look, whose framing the poses follow, so frame j lines up with it.
+
+    Raises:
+        InputError: a bad size or fps, an unknown look, or a folder that is not empty.
+        OutputError: path cannot be written.
+    """
+
+    path = check_pose_frames_path(path)
+    check_pose_fps(fps)
+    as_zip = path.suffix.lower() == ".zip"
+    framing = fit_framing(dance, size, look)
+    xy = framing.to_canvas(dance.at_fps(fps))
+    info = json.dumps(
+        {
+            "fps": fps,
+            "width": framing.width,
+            "height": framing.height,
+            "frames": len(xy),
+            "first_frame": POSE_FRAME_NAME.format(0),
+            "convention": POSE_CONVENTION,
+            "seed": dance.seed,
+            "start_s": dance.start_s,
+            "duration_s": dance.duration_s,
+            "song": dance.song.name,
+        },
+        indent=1,
+    )
+    frames = draw_frames(xy, (framing.width, framing.height), background="black")
+
+    png = encode_png
+
+    if as_zip:
+        # PNGs are compressed already: stored, the zip costs no second compression.
+        with atomic_output(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as zf:
+            zf.writestr(POSE_INFO_NAME, info)
+            for j, frame in enumerate(frames):
+                zf.writestr(POSE_FRAME_NAME.format(j), png(frame))
+        return path
+    # A folder is filled under a hidden name beside it and renamed when complete.
+    scratch = path.parent / f".{path.name}.{os.getpid()}.partial"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    try:
+        (scratch / POSE_INFO_NAME).write_text(info)
+        for j, frame in enumerate(frames):
+            (scratch / POSE_FRAME_NAME.format(j)).write_bytes(png(frame))
+        os.replace(scratch, path)  # an empty folder at path is replaced too
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return path
+
+
+def read_pose_frames(path: str | Path) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """Read pose frames written by `export_pose_frames` (zip or folder).
+
+    Returns:
+        the (height, width, 3) uint8 frames in order, and the pose_frames.json record.
+
+    Raises:
+        InputError: not such a zip or folder.
+    """
+    from PIL import Image
+
+    path = Path(path)
+    try:
+        if path.is_dir():
+            names = sorted(p.name for p in path.glob("pose_*.png"))
+            data = {name: (path / name).read_bytes() for name in names}
+            info = json.loads((path / POSE_INFO_NAME).read_text())
+        else:
+            with zipfile.ZipFile(path) as zf:
+                names = sorted(n for n in zf.namelist() if re.fullmatch(r"pose_\d+\.png", n))
+                data = {name: zf.read(name) for name in names}
+                info = json.loads(zf.read(POSE_INFO_NAME))
+        frames = [np.asarray(Image.open(io.BytesIO(data[name])).convert("RGB")) for name in names]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise InputError(f"{path}: not pose frames written by dance: {err}") from err
+    return frames, info

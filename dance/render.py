@@ -1,4 +1,7 @@
-"""Skeleton drawing: keypoints in, RGB (or NV12) frames out. No files or ffmpeg: video.py encodes.
+"""Framing and timing, and the skeleton's drawing: keypoints in, frames out. No files or ffmpeg.
+
+render_frames fits a fixed camera to the dance and times the beats, then hands the poses to a
+look's drawing function (dance/looks/); the skeleton look's drawing is draw_frames below.
 
 Frames look like OpenPose's `draw_bodypose` as ControlNet uses it: the 17 limbs as filled
 ellipses at 60 % opacity, then the 18 joints as solid discs, in the standard OpenPose colours,
@@ -17,8 +20,9 @@ import numpy as np
 from PIL import Image, ImageColor, ImageDraw
 
 from .errors import InputError
+from .looks import Look, get_look
 from .motion import VIDEO_FPS
-from .skeleton import LIMBS, N_JOINTS, OPENPOSE_COLORS, norm_to_px
+from .skeleton import JOINT, LIMBS, N_JOINTS, OPENPOSE_COLORS, norm_to_px
 
 if TYPE_CHECKING:
     from .generate import Dance
@@ -45,6 +49,7 @@ BEAT_RING_LEVEL = 0.3  # the marker's resting outline, as a mix from background 
 CHUNK_FRAMES = 256  # frames whose limb polygons are computed at once (bounded memory)
 PIX_FMTS = ("rgb24", "nv12")  # frame layouts draw_frames yields
 KR, KB = 0.2126, 0.0722  # BT.709 luma weights; NV12 frames are limited range, as video.py tags
+NECK, RIGHT_HIP, LEFT_HIP = JOINT["neck"], JOINT["right_hip"], JOINT["left_hip"]
 
 
 def canvas_size(size: int | tuple[int, int]) -> tuple[int, int]:
@@ -112,19 +117,34 @@ class Framing:
     offset_y: float
 
     @classmethod
-    def fit(cls, xy_norm: np.ndarray, size: int | tuple[int, int] = DEFAULT_SIZE) -> Framing:
+    def fit(
+        cls,
+        xy_norm: np.ndarray,
+        size: int | tuple[int, int] = DEFAULT_SIZE,
+        *,
+        reach: float = 0.0,
+        percentiles: tuple[float, float] = FRAMING_PERCENTILES,
+    ) -> Framing:
         """Fit a whole dance into a canvas: robust box over all frames, centred, aspect kept.
 
         Args:
             xy_norm: (frames, 18, 2) normalised poses, all of the dance.
             size: the canvas, see `canvas_size`.
+            reach: room kept around the joints for what a look draws beyond them, in torso
+                lengths (neck to mid-hip, median over the dance).
+            percentiles: of the per-frame extremes that make the box; (0, 100) frames every
+                pose, the default ignores the rarest glitches.
         """
         width, height = canvas_size(size)
         xy_px = norm_to_px(np.asarray(xy_norm, dtype=np.float32)).reshape(-1, N_JOINTS, 2)
         # Per-frame extremes, then percentiles over frames: the box holds the whole figure in
         # all but the rarest frames, and the margin catches most of those too.
-        low = np.percentile(xy_px.min(axis=1), FRAMING_PERCENTILES[0], axis=0)
-        high = np.percentile(xy_px.max(axis=1), FRAMING_PERCENTILES[1], axis=0)
+        low = np.percentile(xy_px.min(axis=1), percentiles[0], axis=0)
+        high = np.percentile(xy_px.max(axis=1), percentiles[1], axis=0)
+        if reach > 0:
+            hips = (xy_px[:, RIGHT_HIP] + xy_px[:, LEFT_HIP]) / 2
+            torso_px = float(np.median(np.linalg.norm(xy_px[:, NECK] - hips, axis=-1)))
+            low, high = low - reach * torso_px, high + reach * torso_px
         centre = (low + high) / 2
         box = np.maximum(high - low, MIN_BOX_PX)
         inner = np.array([width, height]) * (1 - 2 * FRAMING_MARGIN)
@@ -331,39 +351,65 @@ def draw_pose(
     return next(draw_frames(np.asarray(xy_canvas)[None], size, background=background))
 
 
+def fit_framing(
+    dance: Dance, size: int | tuple[int, int] = DEFAULT_SIZE, look: str | Look = "skeleton"
+) -> Framing:
+    """The camera for a dance drawn in a look: room for what the look draws beyond the joints.
+
+    The video, the OpenPose JSON and the pose frames of one look share it, so they line up.
+
+    Raises:
+        InputError: a bad size; UnknownLookError: no such look.
+    """
+    look = get_look(look)
+    if not look.whole_dance_in_frame:
+        return Framing.fit(dance.keypoints, size, reach=look.reach)
+    # Every drawn pose: the video's, where the spline between model frames may overshoot them.
+    return Framing.fit(dance.at_fps(VIDEO_FPS), size, reach=look.reach, percentiles=(0.0, 100.0))
+
+
 def render_frames(
     dance: Dance,
     *,
+    look: str | Look = "skeleton",
     size: int | tuple[int, int] = DEFAULT_SIZE,
-    background: str | tuple[int, int, int] = "black",
+    background: str | tuple[int, int, int] | None = None,
     show_beats: bool = True,
     fps: int = VIDEO_FPS,
     framing: Framing | None = None,
     pix_fmt: str = "rgb24",
 ) -> Iterator[np.ndarray]:
-    """The frames of a dance's video, drawn lazily at fps.
+    """The frames of a dance's video in a look, drawn lazily at fps.
 
     Args:
         dance: a `Dance` from `generate`.
+        look: a name from `dance.looks.LOOKS` ("skeleton", "mannequin", "stage").
         size: canvas side, or (width, height), in px; odd sides are rounded down to even.
-        background: "black", "white" or "#rrggbb".
-        show_beats: flash a marker in the corner on each music beat.
+        background: None for the look's own, or "black", "white", "#rrggbb".
+        show_beats: show the music's beats (a flashing corner dot; the stage's lights).
         fps: video frame rate; poses are interpolated between the model's frames.
         framing: the camera, which also fixes the canvas size (size is then ignored); None
-            fits one to the dance (`Framing.fit`).
-        pix_fmt: "rgb24" or "nv12", see `draw_frames`.
+            fits one to the dance and look (`fit_framing`).
+        pix_fmt: "rgb24", or the look's own `Look.pix_fmt` (what video.py pipes to ffmpeg).
 
     Yields:
         dance.video_frames(fps) frames; for "rgb24" each is (height, width, 3) uint8.
 
     Raises:
-        InputError: a bad size or background.
+        InputError: a bad size or background; UnknownLookError: no such look.
     """
+    look = get_look(look)
     if framing is None:
-        framing = Framing.fit(dance.keypoints, size)
-    parse_color(background)  # fail now, not at the first frame
+        framing = fit_framing(dance, size, look)
+    if background is not None:
+        parse_color(background)  # fail now, not at the first frame
     xy = framing.to_canvas(dance.at_fps(fps))
     pulse = beat_pulse(dance.beat_times, len(xy), fps) if show_beats else None
-    return draw_frames(
-        xy, (framing.width, framing.height), background=background, pulse=pulse, pix_fmt=pix_fmt
+    return look.draw(
+        xy,
+        (framing.width, framing.height),
+        background=background,
+        pulse=pulse,
+        fps=fps,
+        pix_fmt=pix_fmt,
     )

@@ -24,9 +24,10 @@ from tqdm.auto import tqdm
 
 from .audio import ffmpeg_exe, ffmpeg_input, parse_ffmpeg_duration
 from .errors import VideoError
+from .looks import Look, get_look
 from .motion import VIDEO_FPS
 from .output import atomic_output, check_writable
-from .render import DEFAULT_SIZE, Framing, parse_color, render_frames
+from .render import DEFAULT_SIZE, fit_framing, parse_color, render_frames
 
 if TYPE_CHECKING:
     from .generate import Dance
@@ -56,7 +57,7 @@ HLS_SEGMENT_S = 0.5  # a player can start once the first segment is written
 HLS_MP4 = "video.mp4"  # the MP4's name in the HLS folder while ffmpeg writes both
 FINISH_TIMEOUT_S = 300  # after the last frame, ffmpeg gets this long to finish the file
 STDERR_TAIL_CHARS = 600  # of ffmpeg's complaints kept in a VideoError
-FRAME_BYTES_PER_PX = {"rgb24": 3, "nv12": 1.5}  # the raw frame layouts write_mp4 takes
+FRAME_BYTES_PER_PX = {"rgb24": 3, "bgra": 4, "nv12": 1.5}  # the raw frame layouts write_mp4 takes
 # Colours are BT.709, limited range, and the file says so: untagged video is decoded as
 # BT.601 or BT.709 depending on the player and the picture height.
 COLOR_TAGS = ["-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709",
@@ -196,8 +197,9 @@ def write_mp4(
             audio track. None writes a silent video.
         start_s: where the audio starts in the song, in seconds.
         duration_s: length of the audio; None uses n_frames / fps.
-        pix_fmt: "rgb24" for (height, width, 3) RGB frames, or "nv12" for flat BT.709
-            limited-range planes as `render.draw_frames` makes them (the fast path).
+        pix_fmt: "rgb24" for (height, width, 3) RGB frames, "bgra" for (height, width, 4)
+            frames as skia draws them, or "nv12" for flat BT.709 limited-range planes as
+            `render.draw_frames` makes them (the skeleton's fast path).
         progress: show a tqdm bar over frames.
         hls_dir: also write the video there as HLS while it is made: HLS_PLAYLIST and
             segments of HLS_SEGMENT_S, so a player can start on the first second. The
@@ -310,8 +312,9 @@ def render_video(
     dance: Dance,
     path: str | Path,
     *,
+    look: str | Look = "skeleton",
     size: int | tuple[int, int] = DEFAULT_SIZE,
-    background: str = "black",
+    background: str | None = None,
     show_beats: bool = True,
     fps: int = VIDEO_FPS,
     progress: bool = False,
@@ -322,29 +325,35 @@ def render_video(
     Args:
         dance: a `Dance` from `generate`.
         path: the MP4 to write; checked before anything is drawn.
+        look: how the dancer is drawn, a name from `dance.looks.LOOKS`: "skeleton" (the
+            OpenPose stick figure), "mannequin", "stage".
         size: canvas side, or (width, height), in px; odd sides are rounded down to even.
-        background: "black", "white" or "#rrggbb".
-        show_beats: flash a marker in the corner on each music beat.
+        background: None for the look's own (black for the skeleton), or "black", "white",
+            "#rrggbb".
+        show_beats: show the music's beats (a flashing corner dot; the stage's lights).
         fps: video frame rate.
         progress: show a tqdm bar.
         hls_dir: also write a live HLS copy there while drawing (see `write_mp4`).
 
     Raises:
-        InputError: a bad size or background.
+        InputError: a bad size or background; UnknownLookError (an InputError): no such look.
         OutputError: path cannot be written.
         VideoError: ffmpeg failed.
     """
+    look = get_look(look)
     path = check_writable(path)
-    parse_color(background)
-    framing = Framing.fit(dance.keypoints, size)
+    if background is not None:
+        parse_color(background)
+    framing = fit_framing(dance, size, look)
     n_frames = dance.video_frames(fps)
     frames = render_frames(
         dance,
+        look=look,
         background=background,
         show_beats=show_beats,
         fps=fps,
         framing=framing,
-        pix_fmt="nv12",
+        pix_fmt=look.pix_fmt,
     )
     return write_mp4(
         frames,
@@ -355,7 +364,7 @@ def render_video(
         song=dance.song,
         start_s=dance.start_s,
         duration_s=dance.duration_s,
-        pix_fmt="nv12",
+        pix_fmt=look.pix_fmt,
         progress=progress,
         hls_dir=hls_dir,
     )

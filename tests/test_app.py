@@ -71,9 +71,38 @@ def test_unknown_style_is_a_clear_gradio_error(styled_model, tiny_model, tmp_pat
 
 
 def test_style_menu_lists_the_models_styles(styled_model, tiny_model):
-    assert [value for _, value in app.style_choices(styled_model)] == ["auto", "waltz", "rumba", "street"]
+    assert [value for _, value in app.style_choices(styled_model)] == [
+        "auto",
+        "waltz",
+        "rumba",
+        "street",
+    ]
     assert app.style_choices(styled_model)[2][0].startswith("rumba: ")
     assert [value for _, value in app.style_choices(tiny_model)] == ["auto"]
+
+
+def test_make_dance_in_each_look_with_pose_frames(tiny_model, tmp_path):
+    song = write_song(tmp_path / "song.wav", 3.0)
+    for look in dance.LOOKS:
+        video, *_, files, _ = app.make_dance(
+            tiny_model, str(song), 0, 2, 0, out_root=tmp_path / "out", look=look, pose_frames=True
+        )
+        assert dance.probe(video).duration_s == pytest.approx(2.0, abs=0.1)
+        assert Path(files[-1]).name.endswith("-pose-frames.zip")
+        frames, info = dance.read_pose_frames(files[-1])
+        assert len(frames) == info["frames"] == 60
+
+
+def test_make_dance_unknown_look(tiny_model, tmp_path):
+    song = write_song(tmp_path / "song.wav", 3.0)
+    with pytest.raises(gr.Error, match="unknown look 'cartoon'"):
+        app.make_dance(tiny_model, str(song), 0, 2, 0, out_root=tmp_path / "out", look="cartoon")
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_app_default_look_is_a_body():
+    assert app.DEFAULT_LOOK in dance.LOOKS and dance.LOOKS[app.DEFAULT_LOOK].reach > 0
+    assert app.LOOK_ORDER[0] == app.DEFAULT_LOOK
 
 
 def test_make_dance_without_a_song(tiny_model):
@@ -159,9 +188,11 @@ def test_client_same_seed_same_dance(client, mp3):
 def test_client_api_is_documented(client):
     api = client.view_api(print_info=False, return_format="dict")
     params = api["named_endpoints"]["/generate"]["parameters"]
-    assert [p["parameter_name"] for p in params] == ["song", "seed", "seconds", "start", "style"]
-    # The style is optional, so scripts written before it existed keep working.
-    assert params[-1]["parameter_has_default"] and params[-1]["parameter_default"] == "auto"
+    names = [p["parameter_name"] for p in params]
+    assert names == ["song", "seed", "seconds", "start", "style", "look", "pose_frames"]
+    # Style, look and pose frames are optional, so scripts written before them keep working.
+    assert all(p["parameter_has_default"] for p in params[4:])
+    assert params[4]["parameter_default"] == "auto"
 
 
 @pytest.fixture(scope="module")

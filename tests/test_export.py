@@ -10,15 +10,18 @@ import pytest
 
 from dance.errors import InputError, OutputError
 from dance.export import (
+    POSE_INFO_NAME,
     export_npz,
     export_openpose_zip,
     export_paper_json,
+    export_pose_frames,
     read_npz,
     read_openpose_zip,
     read_paper_json,
+    read_pose_frames,
 )
-from dance.render import Framing
-from dance.skeleton import JOINT_NAMES, norm_to_px
+from dance.render import LIMB_OPACITY, Framing
+from dance.skeleton import JOINT_NAMES, OPENPOSE_COLORS, norm_to_px
 
 VIDEO_FPS = 30
 
@@ -115,3 +118,55 @@ def test_readers_reject_other_files(tmp_path):
     for reader in (read_npz, read_openpose_zip, read_paper_json):
         with pytest.raises(InputError, match="junk"):
             reader(junk)
+
+
+# Pose frames: ControlNet OpenPose images for pose-to-video models.
+
+
+@pytest.mark.parametrize("look", ["skeleton", "mannequin"])
+def test_pose_frames_match_the_json_keypoints(tiny_dance, tmp_path, look):
+    size, fps = (320, 256), 15
+    frames_zip = export_pose_frames(
+        tiny_dance, tmp_path / "poses.zip", size=size, fps=fps, look=look
+    )
+    json_zip = export_openpose_zip(tiny_dance, tmp_path / "kp.zip", size=size, fps=fps, look=look)
+    frames, info = read_pose_frames(frames_zip)
+    xy, width, height = read_openpose_zip(json_zip)
+    assert len(frames) == len(xy) == tiny_dance.video_frames(fps) == info["frames"]
+    assert (info["fps"], info["width"], info["height"]) == (fps, 320, 256) == (fps, width, height)
+    for frame, pose in zip(frames, xy, strict=True):
+        assert frame.shape == (256, 320, 3)
+        assert tuple(frame[0, 0]) == tuple(frame[-1, -1]) == (0, 0, 0)  # on black
+        # Joint j is a disc of OpenPose colour j at the JSON's pixel (a later joint's disc may
+        # cover it where two joints meet).
+        for j, (x, y) in enumerate(pose):
+            px = tuple(frame[int(round(y)), int(round(x))])
+            later = [OPENPOSE_COLORS[i] for i in range(j, 18)
+                     if np.hypot(*(pose[i] - pose[j])) <= 9]  # fmt: skip
+            assert px in later, (j, px)
+
+
+def test_pose_frames_into_a_folder(tiny_dance, tmp_path):
+    folder = export_pose_frames(tiny_dance, tmp_path / "poses", fps=10, size=128)
+    names = sorted(p.name for p in folder.iterdir())
+    n = tiny_dance.video_frames(10)
+    assert names == sorted([POSE_INFO_NAME] + [f"pose_{j:06d}.png" for j in range(n)])
+    frames, info = read_pose_frames(folder)
+    assert len(frames) == n and frames[0].shape == (128, 128, 3) and info["fps"] == 10
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no scratch left
+    with pytest.raises(InputError, match="empty folder"):
+        export_pose_frames(tiny_dance, folder)
+    with pytest.raises(InputError, match="fps"):
+        export_pose_frames(tiny_dance, tmp_path / "x.zip", fps=0)
+
+
+def test_pose_frames_use_the_annotator_palette_on_black(tiny_dance, tmp_path):
+    """Only black, the 18 OpenPose colours and their 60 % limb shades, as ControlNet draws."""
+    frames, _ = read_pose_frames(export_pose_frames(tiny_dance, tmp_path / "p.zip", fps=5))
+    colours = {tuple(c) for c in frames[0].reshape(-1, 3)}
+    allowed = (
+        {(0, 0, 0)}
+        | set(OPENPOSE_COLORS)
+        | {tuple(int(round(v * LIMB_OPACITY)) for v in c) for c in OPENPOSE_COLORS}
+    )
+    assert colours <= allowed  # no beat marker, no antialiasing: the annotator's palette

@@ -251,7 +251,9 @@ def test_api_refuses_bad_numbers(served, song_4s, seed, seconds, start, fragment
 def raw_call(url: str, song: Path, numbers: list) -> str:
     """POST /generate as any HTTP client may (NaN is a literal JSON token); the event stream."""
     path = httpx.post(url + "gradio_api/upload", files={"files": song.open("rb")}, timeout=30)
-    payload = {"data": [{"path": path.json()[0], "meta": {"_type": "gradio.FileData"}}, *numbers]}
+    song_data = {"path": path.json()[0], "meta": {"_type": "gradio.FileData"}}
+    # Raw HTTP sends every input: song, seed, seconds, start, style, look, pose frames.
+    payload = {"data": [song_data, *numbers, "auto", app.DEFAULT_LOOK, False]}
     body = json.dumps(payload, allow_nan=True)
     assert "NaN" in body
     reply = httpx.post(url + "gradio_api/call/generate", content=body,
@@ -305,7 +307,8 @@ def test_upload_names_cannot_climb_out(served, tmp_path):
 def served_urls(url: str, song: Path) -> list[str]:
     """The file URLs of one dance, from the raw HTTP API (gradio_client would download them)."""
     path = httpx.post(url + "gradio_api/upload", files={"files": song.open("rb")}, timeout=30)
-    payload = {"data": [{"path": path.json()[0], "meta": {"_type": "gradio.FileData"}}, 0, 2, 0]}
+    song_data = {"path": path.json()[0], "meta": {"_type": "gradio.FileData"}}
+    payload = {"data": [song_data, 0, 2, 0, "auto", app.DEFAULT_LOOK, False]}
     event = httpx.post(url + "gradio_api/call/generate", json=payload, timeout=30).json()
     stream = httpx.get(f"{url}gradio_api/call/generate/{event['event_id']}", timeout=300).text
     assert "event: complete" in stream, stream
