@@ -37,12 +37,17 @@ second. It reimplements **Ren et al., "Self-supervised Dance Video Synthesis Con
 Music"**, ACM Multimedia 2020 ([arXiv:1912.06606](https://arxiv.org/abs/1912.06606),
 [doi:10.1145/3394171.3413932](https://doi.org/10.1145/3394171.3413932)): an audio encoder and
 recurrent layers follow the music over time, and a decoder turns them, plus random noise, into
-poses. It was trained as a GAN on videos of ballroom dancers (cha-cha, rumba, tango and waltz)
-from the dataset of Tang et al. (2018), *Dance with Melody*. Those dancers do not time their
-steps to the beat, so, beyond the paper, it was also trained to pause on the music's beats,
-and its moves land on the beat of songs it never heard. The **seed** picks the noise: the
-same song and seed always give the same dance, another seed a different one. The tempo and beats
-are detected from the audio, and a dot in the corner of the video flashes on each beat.
+poses. It was trained as a GAN on real motion capture: ballroom dancers (waltz, tango, cha-cha,
+rumba) from the dataset of Tang et al. (2018), *Dance with Melody*; street, pop and freestyle
+dance from G1 Moves (Experiential Technologies / Mitch Chaiet, CC BY 4.0, dancers Jasmine Coro
+and Mitch Chaiet); modern dance and ballet from the CMU Graphics Lab Motion Capture Database
+(mocap.cs.cmu.edu, created with funding from NSF EIA-0196217). Each **style** is one of those
+vocabularies; **auto** picks one from the music (3/4 time: waltz; a slow beat: rumba; else
+street). Beyond the paper, it learned each dance's rhythm from the dancers' own motion beats
+and was trained to pause on the music's beats, so its moves land on the beat of songs it never
+heard. The **seed** picks the noise: the same song, seed and style always give the same dance,
+another seed a different one. The tempo and beats are detected from the audio, and a dot in the
+corner of the video flashes on each beat.
 """
 CREDITS = """
 Example songs: *Crushed Ice Cocktail* and *Offshore* by Martin Strohmeier (K-Pone), CC BY 3.0;
@@ -54,6 +59,8 @@ FEATURE_NAMES = {  # dance.analysis feature blocks, as the About text names them
     "chroma": "chroma",
     "beat": "the beat phase",
     "pulse": "the local pulse",
+    "beat2": "the phase within a pair of beats",
+    "tempo": "the local tempo",
 }
 
 
@@ -65,6 +72,8 @@ def describe(model: dance.Generator) -> str:
     else:
         names = ", ".join(FEATURE_NAMES.get(f, f) for f in config.features)
         hears = f"music features every 0.1 s ({names}) in place of the paper's raw-waveform encoder"
+        if config.styles:
+            hears += f", and dances in {len(config.styles)} styles ({', '.join(config.styles)})"
     params_m = sum(p.numel() for p in model.parameters()) / 1e6
     steps = int(model.meta.get("trained_steps", 0))
     return (

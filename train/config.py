@@ -1,8 +1,10 @@
 """Training configuration: one typed dataclass and named presets.
 
 `paper` reproduces the paper's sizes and hyperparameters (meant for a GPU); `cpu` is a smaller
-model that trains in about 90 minutes on a 2-core CPU; `shipped` is the shipped generator's
-recipe (`cpu` with rhythm inputs and the beat-alignment loss); `tiny` is for tests. Every
+model that trains in about 90 minutes on a 2-core CPU; `ballroom` is the recipe of the
+ballroom-only generator (`cpu` with rhythm inputs and the beat-alignment loss,
+checkpoints/generator-ballroom.safetensors); `styles` is the shipped generator's (dance styles
+from all the motion at hand, checkpoints/generator.safetensors); `tiny` is for tests. Every
 loss term has its own weight, so ablations are a config change.
 """
 
@@ -149,7 +151,7 @@ PRESETS: dict[str, TrainConfig] = {
     ),
     # Dance styles from all the real motion at hand (ballroom with music, G1 Moves and CMU
     # motion only): rhythm inputs from each dance's own beat grid, a style input, styles
-    # balanced, time-warped and mirrored copies; about 2.5 hours on 2 CPU cores.
+    # balanced, time-warped and mirrored copies. The shipped generator (checkpoints/README.md).
     "styles": TrainConfig(
         generator=GeneratorConfig(
             frontend="features",
@@ -206,10 +208,10 @@ PRESETS: dict[str, TrainConfig] = {
         val_seconds=4.0,
     ),
 }
-# The shipped generator's recipe (checkpoints/README.md): the cpu preset with the rhythm inputs
-# (beat phase and local pulse) and the beat-alignment loss; `--preset shipped` is the same as
-# `--preset cpu --features mel,onset,chroma,beat,pulse --loss beat_alignment=5`.
-PRESETS["shipped"] = replace(
+# The ballroom-only generator's recipe (docs/model-card-ballroom.md): the cpu preset with the
+# rhythm inputs (beat phase and local pulse) and the beat-alignment loss; `--preset ballroom`
+# is the same as `--preset cpu --features mel,onset,chroma,beat,pulse --loss beat_alignment=5`.
+PRESETS["ballroom"] = replace(
     PRESETS["cpu"],
     generator=replace(PRESETS["cpu"].generator, features=(*FEATURES, "beat", "pulse")),
     losses=replace(PRESETS["cpu"].losses, beat_alignment=5.0),

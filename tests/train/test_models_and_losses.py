@@ -190,8 +190,8 @@ def test_every_generator_term_has_a_weight_and_every_weight_a_use() -> None:
     assert weights - set(terms) == {"gradient_penalty", "mismatch", "seed_diversity_target"}
 
 
-def test_the_shipped_preset_is_the_shipped_generators_recipe() -> None:
-    shipped = PRESETS["shipped"]
+def test_the_ballroom_preset_is_the_ballroom_generators_recipe() -> None:
+    shipped = PRESETS["ballroom"]
     flags = dataclasses.replace(
         PRESETS["cpu"],
         generator=dataclasses.replace(
@@ -200,4 +200,11 @@ def test_the_shipped_preset_is_the_shipped_generators_recipe() -> None:
         losses=dataclasses.replace(PRESETS["cpu"].losses, beat_alignment=5.0),
     )
     assert shipped == flags
-    assert dance.load_model(CHECKPOINT_DIR / "generator.safetensors").config == shipped.generator
+    ballroom = dance.load_model(CHECKPOINT_DIR / "generator-ballroom.safetensors")
+    assert ballroom.config == shipped.generator
+
+
+def test_the_styles_preset_is_the_shipped_generators_recipe() -> None:
+    model = dance.load_model(CHECKPOINT_DIR / "generator.safetensors")
+    assert model.config == PRESETS["styles"].generator
+    assert model.config.styles == ("waltz", "tango", "chacha", "rumba", "modern", "street")
