@@ -462,7 +462,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args)
-    commands = {"generate": cmd_generate, "styles": cmd_styles, "looks": cmd_looks, "info": cmd_info}
+    commands = {
+        "generate": cmd_generate,
+        "styles": cmd_styles,
+        "looks": cmd_looks,
+        "info": cmd_info,
+    }
     command = commands[args.command]
     try:
         return command(args)

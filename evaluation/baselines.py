@@ -31,8 +31,8 @@ from dance.audio import MODEL_FPS, SAMPLE_RATE, Song
 from dance.generate import generate, run_model
 from dance.metrics.suite import Music
 from dance.model import Generator
-from dance.styles import AUTO, style_columns
 from dance.motion import blend_windows, window_starts
+from dance.styles import AUTO, style_columns
 from train.data import Clip
 from train.data.styles import clip_style
 

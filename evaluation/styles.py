@@ -129,7 +129,12 @@ def window_descriptor(window: np.ndarray) -> np.ndarray:
     spectrum = np.abs(np.fft.rfft(speed - speed.mean()))[1:13]
     spectrum = spectrum / (spectrum.sum() + 1e-9)
     return np.concatenate(
-        [rel.mean(axis=0).ravel(), rel.std(axis=0).ravel(), np.abs(velocity).mean(axis=0).ravel(), spectrum]
+        [
+            rel.mean(axis=0).ravel(),
+            rel.std(axis=0).ravel(),
+            np.abs(velocity).mean(axis=0).ravel(),
+            spectrum,
+        ]
     )
 
 
@@ -242,7 +247,9 @@ def score_style(
     """One style's row from its generated dances (song name, seed, keypoints)."""
     row = StyleRow(style=style, n_songs=len({d[0] for d in dances}), n_dances=len(dances))
     scores = [
-        score_dance(k, fps, musics[name], name=name, seed=seed, decoys=decoy_songs(musics[name], pool))
+        score_dance(
+            k, fps, musics[name], name=name, seed=seed, decoys=decoy_songs(musics[name], pool)
+        )
         for name, seed, k in dances
     ]
     row.bas = float(np.mean([s.alignment.bas for s in scores]))
@@ -275,7 +282,9 @@ def score_style(
     predicted = np.concatenate([classifier.predict(k) for _, _, k in dances])
     real_predicted = np.concatenate([classifier.predict(p) for p in val_poses])
     row.recognised = float(np.mean(predicted == index)) if predicted.size else float("nan")
-    row.recognised_real = float(np.mean(real_predicted == index)) if real_predicted.size else float("nan")
+    row.recognised_real = (
+        float(np.mean(real_predicted == index)) if real_predicted.size else float("nan")
+    )
     row.confusion = [int(np.sum(predicted == i)) for i in range(len(classifier.styles))]
     return row
 
@@ -296,7 +305,10 @@ def auto_rule_table(
         chosen = pick(music)
         counts[chosen] = counts.get(chosen, 0) + 1
     other_picks = {m.name: pick(m) for m in others}
-    lines = ["| ballroom genre | songs | " + " | ".join(styles) + " |", "|---" * (len(styles) + 2) + "|"]
+    lines = [
+        "| ballroom genre | songs | " + " | ".join(styles) + " |",
+        "|---" * (len(styles) + 2) + "|",
+    ]
     for genre, counts in sorted(by_genre.items()):
         lines.append(
             f"| {genre} | {sum(counts.values())} | "
@@ -304,9 +316,7 @@ def auto_rule_table(
             + " |"
         )
     lines += ["", "| other song | tempo BPM | auto picks |", "|---|---|---|"]
-    lines += [
-        f"| {m.name} | {m.tempo_bpm:.0f} | {other_picks[m.name]} |" for m in others
-    ]
+    lines += [f"| {m.name} | {m.tempo_bpm:.0f} | {other_picks[m.name]} |" for m in others]
     return "\n".join(lines) + "\n", {"ballroom": by_genre, "other": other_picks}
 
 
@@ -331,8 +341,9 @@ def markdown(rows: Sequence[StyleRow], styles: Sequence[str]) -> str:
         lines.append(
             f"| {r.style} | {r.n_dances} | {_f(r.bas, 3)} | {r.sync_difference:+.3f} "
             f"[{r.sync_low:+.3f}, {r.sync_high:+.3f}] | {r.p_songs:.2g} | {r.p_dances:.2g} | "
-            f"{_f(r.fid_k, 1)} ({_f(r.fid_k_real, 1)}) | {_f(r.div_k, 2)} ({_f(r.div_k_real, 2)}) | "
-            f"{_f(g.jitter, 3)} ({_f(b.jitter, 3)}) | {_f(g.joint_speed, 1)} ({_f(b.joint_speed, 1)}) | "
+            f"{_f(r.fid_k, 1)} ({_f(r.fid_k_real, 1)}) | "
+            f"{_f(r.div_k, 2)} ({_f(r.div_k_real, 2)}) | {_f(g.jitter, 3)} ({_f(b.jitter, 3)}) | "
+            f"{_f(g.joint_speed, 1)} ({_f(b.joint_speed, 1)}) | "
             f"{_f(g.ankle_speed, 1)} ({_f(b.ankle_speed, 1)}) | {_f(r.recognised, 2)} "
             f"({_f(r.recognised_real, 2)}) | {_f(g.wrist_spread, 2)} ({_f(b.wrist_spread, 2)}) | "
             f"{_f(g.wrist_height, 2)} ({_f(b.wrist_height, 2)}) | "
@@ -352,7 +363,10 @@ def markdown(rows: Sequence[StyleRow], styles: Sequence[str]) -> str:
 
 
 def contact_sheets(
-    dances: dict[str, list[tuple[str, int, np.ndarray]]], songs: Sequence[str], out: Path, fps: float
+    dances: dict[str, list[tuple[str, int, np.ndarray]]],
+    songs: Sequence[str],
+    out: Path,
+    fps: float,
 ) -> list[Path]:
     """One sheet per song: a row per style, the seed-0 dance, SHEET_FRAMES poses each."""
     from train.preview import contact_sheet
@@ -360,7 +374,9 @@ def contact_sheets(
     paths = []
     for song in songs:
         rows = [
-            SimpleNamespace(name=f"{style} on {song}", source="generated", genre=style, poses=k, fps=fps)
+            SimpleNamespace(
+                name=f"{style} on {song}", source="generated", genre=style, poses=k, fps=fps
+            )
             for style, items in dances.items()
             for name, seed, k in items
             if name == song and seed == 0
@@ -379,9 +395,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.checkpoint}: this generator has no styles to evaluate")
     fps = model.config.fps
     real = style_split(args.data, styles)
-    classifier = StyleClassifier(styles).fit({s: [c.poses for c in real[s]["train"]] for s in styles})
+    classifier = StyleClassifier(styles).fit(
+        {s: [c.poses for c in real[s]["train"]] for s in styles}
+    )
 
-    ballroom_dir = next((p for p in [args.data, *sorted(args.data.glob("*"))] if (p / "dances.csv").is_file()), None)
+    ballroom_dir = next(
+        (p for p in [args.data, *sorted(args.data.glob("*"))] if (p / "dances.csv").is_file()), None
+    )
     if ballroom_dir is None:
         raise InputError(f"{args.data}: no ballroom folder (with dances.csv) for the songs")
     ballroom = load_ballroom(ballroom_dir)
@@ -400,13 +420,21 @@ def run(args: argparse.Namespace) -> int:
     dances: dict[str, list[tuple[str, int, np.ndarray]]] = {}
     for style in styles:
         dances[style] = [
-            (name, seed, generate(model, as_song(name, musics[name].samples), seed=seed, style=style).keypoints)
+            (
+                name,
+                seed,
+                generate(
+                    model, as_song(name, musics[name].samples), seed=seed, style=style
+                ).keypoints,
+            )
             for name in unseen
             for seed in args.seeds
         ]
         log.info("%s: %d dances made", style, len(dances[style]))
     rows = [score_style(s, dances[s], musics, pool, real[s], classifier, fps) for s in styles]
-    auto_md, auto_json = auto_rule_table([(c.name, c.genre, full[c.name]) for c in ballroom], others, styles)
+    auto_md, auto_json = auto_rule_table(
+        [(c.name, c.genre, full[c.name]) for c in ballroom], others, styles
+    )
 
     args.out.mkdir(parents=True, exist_ok=True)
     sheets = contact_sheets(dances, [m.name for m in others][:SHEET_SONGS], args.out, fps)
@@ -424,8 +452,12 @@ def run(args: argparse.Namespace) -> int:
     payload = {
         "meta": meta,
         "rows": [
-            {**{k: v for k, v in vars(r).items() if k not in ("generated", "real")},
-             "generated": vars(r.generated), "real": vars(r.real), "checks": r.checks()}
+            {
+                **{k: v for k, v in vars(r).items() if k not in ("generated", "real")},
+                "generated": vars(r.generated),
+                "real": vars(r.real),
+                "checks": r.checks(),
+            }
             for r in rows
         ],
         "auto": auto_json,
@@ -442,7 +474,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data", type=Path, required=True, help="data folder (ballroom, G1 Moves, BVH)")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="data folder (ballroom, G1 Moves, BVH)"
+    )
     parser.add_argument("--songs", type=Path, required=True, help="folder of other unseen songs")
     parser.add_argument("--checkpoint", type=Path, default=None, help="generator with styles")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(DEFAULT_SEEDS))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -22,7 +20,6 @@ from dance.styles import (
 )
 
 from .conftest import STYLES
-
 
 
 def accented_clicks(seconds: float, bpm: float, bar: int) -> np.ndarray:
@@ -61,7 +58,9 @@ def test_style_columns_are_one_hot() -> None:
     np.testing.assert_array_equal(cols, np.tile([0, 1, 0], (7, 1)))
 
 
-@pytest.mark.parametrize(("bar", "bpm", "style"), [(3, 150, "waltz"), (4, 130, "street"), (4, 90, "rumba")])
+@pytest.mark.parametrize(
+    ("bar", "bpm", "style"), [(3, 150, "waltz"), (4, 130, "street"), (4, 90, "rumba")]
+)
 def test_auto_rule_hears_metre_and_tempo(bar: int, bpm: float, style: str) -> None:
     music = analyse(accented_clicks(20.0, bpm, bar))
     assert is_triple(music.onset_envelope, music.beat_times, music.feature_rate) == (bar == 3)
@@ -117,10 +116,22 @@ def test_cli_generate_with_style(capsys, tmp_path, song_4s, styled_checkpoint) -
     assert out.is_file() and dance.probe(out).has_audio
 
 
-def test_cli_unknown_style_is_exit_code_2_and_writes_nothing(capsys, tmp_path, song_4s, styled_checkpoint) -> None:
+def test_cli_unknown_style_is_exit_code_2_and_writes_nothing(
+    capsys, tmp_path, song_4s, styled_checkpoint
+) -> None:
     out = tmp_path / "d.mp4"
-    code = main(["generate", str(song_4s), "-o", str(out), "--style", "polka",
-                 "--checkpoint", str(styled_checkpoint)])
+    code = main(
+        [
+            "generate",
+            str(song_4s),
+            "-o",
+            str(out),
+            "--style",
+            "polka",
+            "--checkpoint",
+            str(styled_checkpoint),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
     assert "Traceback" not in err and "unknown style 'polka'" in err and "street" in err

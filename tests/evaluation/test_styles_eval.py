@@ -9,12 +9,24 @@ from dance.skeleton import JOINT, px_to_norm
 from evaluation.styles import StyleClassifier, body_stats, window_descriptor, windows
 
 STANDING_PX = {
-    "nose": (320, 110), "neck": (320, 130), "right_shoulder": (300, 130),
-    "right_elbow": (290, 160), "right_wrist": (285, 190), "left_shoulder": (340, 130),
-    "left_elbow": (350, 160), "left_wrist": (355, 190), "right_hip": (310, 200),
-    "right_knee": (310, 260), "right_ankle": (310, 320), "left_hip": (330, 200),
-    "left_knee": (330, 260), "left_ankle": (330, 320), "right_eye": (315, 105),
-    "left_eye": (325, 105), "right_ear": (310, 108), "left_ear": (330, 108),
+    "nose": (320, 110),
+    "neck": (320, 130),
+    "right_shoulder": (300, 130),
+    "right_elbow": (290, 160),
+    "right_wrist": (285, 190),
+    "left_shoulder": (340, 130),
+    "left_elbow": (350, 160),
+    "left_wrist": (355, 190),
+    "right_hip": (310, 200),
+    "right_knee": (310, 260),
+    "right_ankle": (310, 320),
+    "left_hip": (330, 200),
+    "left_knee": (330, 260),
+    "left_ankle": (330, 320),
+    "right_eye": (315, 105),
+    "left_eye": (325, 105),
+    "right_ear": (310, 108),
+    "left_ear": (330, 108),
 }
 
 

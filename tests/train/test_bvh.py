@@ -66,7 +66,12 @@ def test_gzipped_file_reads_the_same(tmp_path: Path) -> None:
         ("HIERARCHY ROOT hips { OFFSET 0 0", "ends inside"),
         (CHAIN.replace("Frames: 3", "Frames: 4"), "4 frames"),
         (CHAIN.replace("0 0 0 0 0 0   0 0 90", "0 0 0 0 0 0   0 0 x"), "not a number"),
-        (CHAIN.replace("Zrotation Yrotation Xrotation\n  JOINT", "Qrotation Yrotation Xrotation\n  JOINT"), "unknown channels"),
+        (
+            CHAIN.replace(
+                "Zrotation Yrotation Xrotation\n  JOINT", "Qrotation Yrotation Xrotation\n  JOINT"
+            ),
+            "unknown channels",
+        ),
         (CHAIN.replace("Frame Time: 0.5", "Frame Time: 0"), "frame time"),
     ],
 )
@@ -85,32 +90,60 @@ def cc_rig_bvh(frames: int = 150, fps: float = 60.0) -> str:
 
     Facing +z with y up, so the dancer's left (L_ bones) is +x.
     """
+
     def joint(name: str, offset: tuple, children: str = "", indent: str = "  ") -> str:
-        body = children or f"{indent}  End Site\n{indent}  {{\n{indent}    OFFSET 0 1 0\n{indent}  }}\n"
+        body = (
+            children
+            or f"{indent}  End Site\n{indent}  {{\n{indent}    OFFSET 0 1 0\n{indent}  }}\n"
+        )
         return (
-            f"{indent}JOINT {name}\n{indent}{{\n{indent}  OFFSET {offset[0]} {offset[1]} {offset[2]}\n"
+            f"{indent}JOINT {name}\n{indent}{{\n"
+            f"{indent}  OFFSET {offset[0]} {offset[1]} {offset[2]}\n"
             f"{indent}  CHANNELS 3 Zrotation Yrotation Xrotation\n{body}{indent}}}\n"
         )
 
     def leg(side: str, x: float) -> str:
-        return joint(f"CC_Base_{side}_Thigh", (x, -5, 0), joint(f"CC_Base_{side}_Calf", (0, -45, 0), joint(f"CC_Base_{side}_Foot", (0, -45, 0))))
+        return joint(
+            f"CC_Base_{side}_Thigh",
+            (x, -5, 0),
+            joint(f"CC_Base_{side}_Calf", (0, -45, 0), joint(f"CC_Base_{side}_Foot", (0, -45, 0))),
+        )
 
     def arm(side: str, x: float) -> str:
         d = 1 if x > 0 else -1
-        return joint(f"CC_Base_{side}_Upperarm", (x, 0, 0), joint(f"CC_Base_{side}_Forearm", (d * 28, 0, 0), joint(f"CC_Base_{side}_Hand", (d * 25, 0, 0))))
+        return joint(
+            f"CC_Base_{side}_Upperarm",
+            (x, 0, 0),
+            joint(
+                f"CC_Base_{side}_Forearm",
+                (d * 28, 0, 0),
+                joint(f"CC_Base_{side}_Hand", (d * 25, 0, 0)),
+            ),
+        )
 
-    head = joint("CC_Base_Head", (0, 10, 0), joint("CC_Base_L_Eye", (3, 8, 8)) + joint("CC_Base_R_Eye", (-3, 8, 8)))
+    head = joint(
+        "CC_Base_Head",
+        (0, 10, 0),
+        joint("CC_Base_L_Eye", (3, 8, 8)) + joint("CC_Base_R_Eye", (-3, 8, 8)),
+    )
     neck = joint("CC_Base_NeckTwist01", (0, 55, 0), head + arm("L", 18) + arm("R", -18))
     hierarchy = (
         "HIERARCHY\nROOT CC_Base_Hip\n{\n  OFFSET 0 95 0\n"
         "  CHANNELS 6 Xposition Yposition Zposition Zrotation Yrotation Xrotation\n"
-        + leg("L", 10) + leg("R", -10) + neck + "}\n"
+        + leg("L", 10)
+        + leg("R", -10)
+        + neck
+        + "}\n"
     )
     n_channels = 6 + 3 * hierarchy.count("JOINT")
     t = np.arange(frames) / fps
     motion = np.zeros((frames, n_channels))
     motion[:, 0] = 5 * np.sin(2 * np.pi * t)  # sway along x
-    order = [line.split()[1] for line in hierarchy.splitlines() if line.strip().startswith(("ROOT", "JOINT"))]
+    order = [
+        line.split()[1]
+        for line in hierarchy.splitlines()
+        if line.strip().startswith(("ROOT", "JOINT"))
+    ]
     arm_col = 6 + 3 * (order.index("CC_Base_L_Upperarm") - 1)
     motion[:, arm_col] = 60 * np.sin(2 * np.pi * t)  # left arm waves about z
     lines = "\n".join(" ".join(f"{v:.4f}" for v in row) for row in motion)

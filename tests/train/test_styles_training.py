@@ -71,7 +71,9 @@ def test_time_warp_changes_the_tempo_not_the_path() -> None:
     poses = np.repeat(np.sin(2 * np.pi * 0.5 * t)[:, None, None], 18, axis=1).repeat(2, axis=2)
     faster = time_warp(poses.astype(np.float32), 1.25, 10)
     assert faster.shape[0] == 80
-    np.testing.assert_allclose(faster[:, 0, 0], np.sin(2 * np.pi * 0.625 * np.arange(80) / 10), atol=0.02)
+    np.testing.assert_allclose(
+        faster[:, 0, 0], np.sin(2 * np.pi * 0.625 * np.arange(80) / 10), atol=0.02
+    )
 
 
 def test_every_source_loads_from_one_folder(all_sources: Path) -> None:

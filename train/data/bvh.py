@@ -172,7 +172,9 @@ def parse_bvh(text: str, source: str = "<string>") -> BVH:
     try:
         motion = np.array(values[: n_frames * n_channels], dtype=np.float64)
     except ValueError:
-        raise BVHError(f"{source}: the motion section holds something that is not a number") from None
+        raise BVHError(
+            f"{source}: the motion section holds something that is not a number"
+        ) from None
     return BVH(tuple(joints), motion.reshape(n_frames, n_channels), frame_time)
 
 

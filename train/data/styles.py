@@ -14,8 +14,9 @@ from dataclasses import replace
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 
-from .common import Clip
 from dance.motion import resample
+
+from .common import Clip
 
 ENVELOPE_RATE = 50  # Hz: poses are interpolated to this rate to find motion beats
 SPEED_SMOOTH_S = 0.06  # Gaussian sigma on mean joint speed (as dance.metrics.beats)
