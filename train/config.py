@@ -149,38 +149,6 @@ PRESETS: dict[str, TrainConfig] = {
         val_every=1,
         render_every=10,
     ),
-    # Dance styles from all the real motion at hand (ballroom with music, G1 Moves and CMU
-    # motion only): rhythm inputs from each dance's own beat grid, a style input, styles
-    # balanced, time-warped and mirrored copies. The shipped generator (checkpoints/README.md).
-    "styles": TrainConfig(
-        generator=GeneratorConfig(
-            frontend="features",
-            features=STYLE_FEATURES,
-            styles=STYLES,
-            audio_code_size=128,
-            rnn_hidden=128,
-            decoder_width=512,
-            decoder_blocks=3,
-            window_frames=50,
-        ),
-        losses=LossWeights(
-            mismatch=1.0, motion_statistics=500.0, seed_diversity=200.0, beat_alignment=5.0
-        ),
-        d_width=0.25,
-        d_rnn_layers=1,
-        seq_fusion="interaction",
-        stgcn_checkpoint="checkpoints/stgcn.safetensors",
-        stgcn_block_weights=(20.0, 5.0, 1.0, 1.0),
-        batch_size=16,
-        epochs=400,
-        max_minutes=150.0,
-        window_stride=20,
-        mirror=True,
-        log_every=20,
-        checkpoint_every=100,
-        val_every=1,
-        render_every=0,
-    ),
     # A few seconds per step on any machine: for tests.
     "tiny": TrainConfig(
         generator=GeneratorConfig(
@@ -211,6 +179,18 @@ PRESETS: dict[str, TrainConfig] = {
 # The ballroom-only generator's recipe (docs/model-card-ballroom.md): the cpu preset with the
 # rhythm inputs (beat phase and local pulse) and the beat-alignment loss; `--preset ballroom`
 # is the same as `--preset cpu --features mel,onset,chroma,beat,pulse --loss beat_alignment=5`.
+# Dance styles from all the real motion at hand (ballroom with music, G1 Moves and CMU motion
+# only): the cpu sizes with rhythm inputs from each dance's own beat grid, a style input, the
+# beat-alignment loss, styles balanced, time-warped and mirrored copies, windows every 2 s.
+# The shipped generator (checkpoints/README.md).
+PRESETS["styles"] = replace(
+    PRESETS["cpu"],
+    generator=replace(PRESETS["cpu"].generator, features=STYLE_FEATURES, styles=STYLES),
+    losses=replace(PRESETS["cpu"].losses, beat_alignment=5.0),
+    max_minutes=150.0,
+    window_stride=20,
+    render_every=0,
+)
 PRESETS["ballroom"] = replace(
     PRESETS["cpu"],
     generator=replace(PRESETS["cpu"].generator, features=(*FEATURES, "beat", "pulse")),
