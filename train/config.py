@@ -43,6 +43,9 @@ class LossWeights:
         seed_diversity: a hinge that asks two noise samples for the same music to differ by
             seed_diversity_target on average, so that seeds give different dances. Each
             batch then holds half as many windows, each twice (not in the paper).
+        style_classification: cross-entropy of a frozen style classifier, trained on the
+            run's real windows, on the generated dance against the requested style (see
+            train/style_critic.py; needs a generator with styles; not in the paper).
     """
 
     adv_frame: float = 1.0
@@ -55,6 +58,7 @@ class LossWeights:
     motion_statistics: float = 0.0
     seed_diversity: float = 0.0
     beat_alignment: float = 0.0
+    style_classification: float = 0.0
     seed_diversity_target: float = 0.03
 
 

@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from dance.checkpoint import code_commit
 from dance.model import Generator, save_checkpoint
 
-from . import losses, state
+from . import losses, state, style_critic
 from .checkpoints import save_training_checkpoint
 from .config import TrainConfig
 from .data import PreparedClip, WindowDataset, load_clips, prepare
@@ -127,6 +127,17 @@ class Trainer:
             if config.stgcn_checkpoint is None:
                 raise ValueError("the perceptual loss needs stgcn_checkpoint")
             self.stgcn = load_stgcn(config.stgcn_checkpoint).to(dev)
+        self.style_critic = None
+        if config.losses.style_classification > 0:
+            if not gcfg.styles:
+                raise ValueError("the style_classification loss needs a generator with styles")
+            # Rank 0 fits and saves the critic; the other ranks (and resumed runs) load it.
+            self.style_critic = main_first(
+                self.env,
+                lambda: style_critic.load_or_fit(
+                    self.out, self.dataset, len(gcfg.styles), config.seed
+                ),
+            ).to(dev)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g)
         self.opt_frame = torch.optim.Adam(self.frame_d.parameters(), lr=config.lr_frame_d)
         self.opt_seq = torch.optim.Adam(self.seq_d.parameters(), lr=config.lr_seq_d)
@@ -194,6 +205,7 @@ class Trainer:
             beat_column=self.beat_column,
             seed_diversity_target=w.seed_diversity_target,
             half=half if pairs else None,
+            style_critic=self.style_critic,
         )
         g_total, out = losses.generator_loss(batch, dataclasses.asdict(w))
         self.opt_g.zero_grad(set_to_none=True)

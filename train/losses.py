@@ -19,6 +19,7 @@ from dance.analysis import FEATURE_SIZES
 from dance.model import GeneratorConfig
 
 from .stgcn import STGCN
+from .style_critic import style_targets
 
 
 def bce_real(logits: torch.Tensor) -> torch.Tensor:
@@ -167,6 +168,7 @@ class GeneratorBatch:
     beat_column: int
     seed_diversity_target: float
     half: int | None
+    style_critic: nn.Module | None = None
     logs: dict[str, float] = field(default_factory=dict)
 
 
@@ -188,6 +190,15 @@ def _seed_diversity_term(b: GeneratorBatch) -> torch.Tensor | None:
 def _beat_alignment_term(b: GeneratorBatch) -> torch.Tensor:
     col = b.beat_column
     return beat_alignment(b.fake, torch.atan2(b.audio[..., col], b.audio[..., col + 1]))
+
+
+def _style_classification_term(b: GeneratorBatch) -> torch.Tensor | None:
+    if b.style_critic is None:
+        return None
+    logits = b.style_critic(b.fake)
+    target = style_targets(b.audio, logits.shape[1])
+    b.logs["g/style_accuracy"] = (logits.argmax(dim=1) == target).float().mean().item()
+    return F.cross_entropy(logits, target)
 
 
 def _perceptual_term(b: GeneratorBatch) -> torch.Tensor | None:
@@ -215,6 +226,7 @@ GENERATOR_TERMS: tuple[Term, ...] = (
     Term("motion_statistics", lambda b: motion_statistics(b.fake, b.real)),
     Term("beat_alignment", _beat_alignment_term),
     Term("perceptual", _perceptual_term),
+    Term("style_classification", _style_classification_term),
 )
 
 

@@ -118,13 +118,28 @@ def test_styled_training_exports_a_generator_that_dances_each_style(
     all_sources: Path, tmp_path: Path, song_4s: Path
 ) -> None:
     out = tmp_path / "run"
-    result = train(styled_tiny(epochs=1), all_sources, out, progress=False)
+    config = styled_tiny(epochs=1)
+    config = dataclasses.replace(
+        config, losses=dataclasses.replace(config.losses, style_classification=1.0)
+    )
+    result = train(config, all_sources, out, progress=False)
     assert result.steps > 0 and "g/beat_alignment" in result.last_losses
+    assert "g/style_classification" in result.last_losses
+    assert (out / "style_critic.pt").exists()
     model = dance.load_model(out / "generator.safetensors")
     assert model.config.styles == STYLES
     dances = {s: dance.generate(model, song_4s, seed=1, style=s).keypoints for s in STYLES}
     assert all(np.isfinite(k).all() for k in dances.values())
     assert np.abs(dances["waltz"] - dances["street"]).mean() > 1e-4
+
+
+def test_the_style_loss_needs_styles(ballroom_dir: Path, tmp_path: Path) -> None:
+    base = PRESETS["tiny"]
+    config = dataclasses.replace(
+        base, losses=dataclasses.replace(base.losses, style_classification=1.0)
+    )
+    with pytest.raises(ValueError, match="needs a generator with styles"):
+        train(config, ballroom_dir, tmp_path / "run", progress=False)
 
 
 def test_styles_need_rhythm_features_only(all_sources: Path) -> None:

@@ -1,0 +1,102 @@
+"""The frozen style critic behind the style_classification loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import TensorDataset
+
+from train.losses import GeneratorBatch, generator_loss
+from train.style_critic import StyleCritic, fit_style_critic, load_or_fit, style_targets
+
+N_STYLES = 3
+
+
+def style_windows(n_per_style: int = 32, frames: int = 20) -> TensorDataset:
+    """Style 0 holds the wrists high, style 1 low, style 2 swings them; one-hot in the audio."""
+    rng = np.random.default_rng(0)
+    poses, audio = [], []
+    t = np.arange(frames) / 10
+    for style in range(N_STYLES):
+        for _ in range(n_per_style):
+            p = 0.05 * rng.standard_normal((frames, 18, 2)).astype(np.float32)
+            p[:, 1] = 0.0  # the neck
+            if style == 0:
+                p[:, [4, 7], 1] -= 0.4
+            elif style == 1:
+                p[:, [4, 7], 1] += 0.4
+            else:
+                p[:, [4, 7], 0] += 0.4 * np.sin(2 * np.pi * t + rng.uniform(0, 6))[:, None]
+            a = np.zeros((frames, 2 + N_STYLES), np.float32)
+            a[:, 2 + style] = 1.0
+            poses.append(p)
+            audio.append(a)
+    return TensorDataset(torch.from_numpy(np.stack(audio)), torch.from_numpy(np.stack(poses)))
+
+
+def test_style_targets_read_the_one_hot() -> None:
+    audio = torch.zeros(2, 5, 4 + N_STYLES)
+    audio[0, :, 4 + 2] = 1
+    audio[1, :, 4 + 0] = 1
+    assert style_targets(audio, N_STYLES).tolist() == [2, 0]
+
+
+def test_the_critic_learns_styles_and_is_frozen() -> None:
+    data = style_windows()
+    critic, accuracy = fit_style_critic(data, N_STYLES, steps=150)
+    assert accuracy > 0.95
+    audio, poses = data.tensors
+    predicted = critic(poses).argmax(dim=1)
+    assert (predicted == style_targets(audio, N_STYLES)).float().mean() > 0.95
+    assert not critic.training and not any(p.requires_grad for p in critic.parameters())
+
+
+def test_fitting_leaves_the_global_random_state_alone() -> None:
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    fit_style_critic(style_windows(4), N_STYLES, steps=3)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_run_fits_its_critic_once(tmp_path) -> None:
+    data = style_windows(4)
+    first = load_or_fit(tmp_path, data, N_STYLES, seed=0)
+    assert (tmp_path / "style_critic.pt").exists()
+    again = load_or_fit(tmp_path, style_windows(8), N_STYLES, seed=1)  # loaded, not refitted
+    for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_the_loss_term_asks_for_the_requested_style() -> None:
+    data = style_windows()
+    critic, _ = fit_style_critic(data, N_STYLES, steps=150)
+    audio, poses = data.tensors
+    wrong = torch.roll(audio, 32, dims=0)  # each window asked for another style
+
+    def loss(a: torch.Tensor) -> float:
+        batch = GeneratorBatch(
+            audio=a,
+            real=poses,
+            fake=poses.clone().requires_grad_(True),
+            frame_d=None,
+            seq_d=None,
+            stgcn=None,
+            stgcn_block_weights=(),
+            beat_column=-1,
+            seed_diversity_target=0.0,
+            half=None,
+            style_critic=critic,
+        )
+        weights = {name: 0.0 for name in ("adv_frame", "adv_seq", "feature_matching", "l1")}
+        weights.update(seed_diversity=0, motion_statistics=0, beat_alignment=0, perceptual=0)
+        total, logs = generator_loss(batch, {**weights, "style_classification": 1.0})
+        total.backward()
+        assert batch.fake.grad is not None and batch.fake.grad.abs().sum() > 0
+        return logs["g/style_classification"]
+
+    assert loss(audio) < 0.2 < 1.0 < loss(wrong)
+
+
+def test_critic_shapes() -> None:
+    assert StyleCritic(6)(torch.zeros(4, 50, 18, 2)).shape == (4, 6)
