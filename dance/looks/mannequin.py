@@ -15,7 +15,7 @@ import numpy as np
 
 from ..motion import VIDEO_FPS
 from ..render import parse_color
-from .canvas import Canvas, vertical_gradient
+from .canvas import PIX_FMTS, Canvas
 from .figure import LIMB_SLOTS, SLOTS, build_body, capsule_shapes, draw_order, grow_outline
 
 NECK_SLOT = SLOTS[("neck", "centre")]
@@ -47,32 +47,31 @@ def draw(
     fps: float = VIDEO_FPS,
     pix_fmt: str = "rgb24",
 ) -> Iterator[np.ndarray]:
-    """Draw the mannequin, one frame per pose; pix_fmt "rgb24" or "bgra" (see looks/skeleton)."""
+    """Draw the mannequin, one frame per pose; pix_fmt "rgb24", "bgra" or "nv12" (looks/canvas)."""
     xy = np.asarray(xy_canvas, dtype=np.float32)
     if xy.ndim != 3 or xy.shape[1:] != (18, 2) or not np.all(np.isfinite(xy)):
         raise ValueError(f"expected finite (frames, 18, 2) keypoints, got {xy.shape}")
-    if pix_fmt not in ("rgb24", "bgra"):
-        raise ValueError(f"pix_fmt must be rgb24 or bgra, got {pix_fmt!r}")
+    if pix_fmt not in PIX_FMTS:
+        raise ValueError(f"pix_fmt must be one of {', '.join(PIX_FMTS)}, got {pix_fmt!r}")
     if pulse is not None and len(pulse) != len(xy):
         raise ValueError(f"{len(pulse)} beat pulse values for {len(xy)} frames")
     return _frames(xy, size, background, pulse, fps, pix_fmt)
 
 
 def _frames(xy, size, background, pulse, fps, pix_fmt) -> Iterator[np.ndarray]:
-    canvas = Canvas(size)
+    canvas = Canvas(size, pix_fmt)
     height = size[1]
     body = build_body(xy, fps)
     u = body.unit
     if background is None:
         horizon = body.floor_y - HORIZON * u
-        plate = vertical_gradient(
-            size,
+        plate = canvas.plate(
             [(0, WALL[0]), (horizon, WALL[1]), (horizon + 1, FLOOR[0]), (height, FLOOR[1])],
         )
         bg = WALL[1]
     else:
         bg = parse_color(background)
-        plate = vertical_gradient(size, [(0, bg), (height, bg)])
+        plate = canvas.plate([(0, bg), (height, bg)])
     c = canvas.c
     ow = OUTLINE_WIDTH * u
     shade = canvas.paint(SHADE)
@@ -131,7 +130,7 @@ def _frames(xy, size, background, pulse, fps, pix_fmt) -> Iterator[np.ndarray]:
                     if front[k]:
                         for ex, ey in eyes[j]:
                             c.drawCircle(ex, ey, 0.022 * u, eye)
-            yield canvas.frame(pix_fmt)
+            yield canvas.frame()
 
 
 def _lit_bands(caps: np.ndarray) -> np.ndarray:

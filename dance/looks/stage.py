@@ -16,7 +16,7 @@ import numpy as np
 
 from ..motion import VIDEO_FPS
 from ..render import parse_color
-from .canvas import Canvas, mix, vertical_gradient
+from .canvas import PIX_FMTS, Canvas, mix
 from .figure import LIMB_SLOTS, SLOTS, build_body, capsule_shapes, draw_order, grow_outline
 
 PALETTE = ((255, 64, 170), (64, 200, 255), (255, 176, 48), (160, 96, 255))  # light colours
@@ -71,19 +71,19 @@ def draw(
     fps: float = VIDEO_FPS,
     pix_fmt: str = "rgb24",
 ) -> Iterator[np.ndarray]:
-    """Draw the stage, one frame per pose; pix_fmt "rgb24" or "bgra" (see looks/skeleton)."""
+    """Draw the stage, one frame per pose; pix_fmt "rgb24", "bgra" or "nv12" (looks/canvas)."""
     xy = np.asarray(xy_canvas, dtype=np.float32)
     if xy.ndim != 3 or xy.shape[1:] != (18, 2) or not np.all(np.isfinite(xy)):
         raise ValueError(f"expected finite (frames, 18, 2) keypoints, got {xy.shape}")
-    if pix_fmt not in ("rgb24", "bgra"):
-        raise ValueError(f"pix_fmt must be rgb24 or bgra, got {pix_fmt!r}")
+    if pix_fmt not in PIX_FMTS:
+        raise ValueError(f"pix_fmt must be one of {', '.join(PIX_FMTS)}, got {pix_fmt!r}")
     if pulse is not None and len(pulse) != len(xy):
         raise ValueError(f"{len(pulse)} beat pulse values for {len(xy)} frames")
     return _frames(xy, size, background, pulse, fps, pix_fmt)
 
 
 def _frames(xy, size, background, pulse, fps, pix_fmt) -> Iterator[np.ndarray]:
-    canvas = Canvas(size)
+    canvas = Canvas(size, pix_fmt)
     skia = canvas.skia
     c = canvas.c
     width, height = size
@@ -91,13 +91,12 @@ def _frames(xy, size, background, pulse, fps, pix_fmt) -> Iterator[np.ndarray]:
     u = body.unit
     horizon = body.floor_y - HORIZON * u
     if background is None:
-        plate = vertical_gradient(
-            size,
+        plate = canvas.plate(
             [(0, BACKDROP[0]), (horizon, BACKDROP[1]), (horizon + 1, FLOOR[0]), (height, FLOOR[1])],
         )
     else:
         bg = parse_color(background)
-        plate = vertical_gradient(size, [(0, bg), (height, bg)])
+        plate = canvas.plate([(0, bg), (height, bg)])
     levels = light_levels(pulse, len(xy), fps).tolist()
     colours = light_colours(pulse, len(xy))
     centre_x = float(np.median(body.feet_x)) if len(xy) else width / 2
@@ -126,7 +125,7 @@ def _frames(xy, size, background, pulse, fps, pix_fmt) -> Iterator[np.ndarray]:
         return path
 
     def gradient(centre, radius, colour, alpha, scale_y=1.0):
-        colours = [skia.Color(*colour, int(255 * alpha)), skia.Color(*colour, 0)]
+        colours = [canvas.color(colour, int(255 * alpha)), canvas.color(colour, 0)]
         if scale_y == 1:
             return skia.GradientShader.MakeRadial(skia.Point(*centre), radius, colours)
         matrix = skia.Matrix()
@@ -151,7 +150,7 @@ def _frames(xy, size, background, pulse, fps, pix_fmt) -> Iterator[np.ndarray]:
             light_paint.setShader(
                 skia.GradientShader.MakeLinear(
                     [skia.Point(tx, ty), skia.Point(target_x, body.floor_y)],
-                    [skia.Color(*bright, int(90 * level)), skia.Color(*colour, int(25 * level))],
+                    [canvas.color(bright, int(90 * level)), canvas.color(colour, int(25 * level))],
                 )
             )
             c.drawPath(beam, light_paint)
@@ -193,7 +192,7 @@ def _frames(xy, size, background, pulse, fps, pix_fmt) -> Iterator[np.ndarray]:
             # around the rim cost 0.85 ms a frame, a third of the look: the spotlight glows.)
             order = draw_order(bool(body.near_right[k]))
             near_arm = order[-1]
-            rim.setColor(skia.Color(*mix(colour, (255, 255, 255), 0.35), 255))
+            rim.setColor(canvas.color(mix(colour, (255, 255, 255), 0.35)))
             layers = [(rim, shapes[0], grows[0]), (silhouette, shapes[1], 0.0)]
             for paint, grown, grow in layers:
                 path = skia.Path()
@@ -203,7 +202,7 @@ def _frames(xy, size, background, pulse, fps, pix_fmt) -> Iterator[np.ndarray]:
                 c.drawPath(path, paint)
             for paint, grown, _ in layers:
                 c.drawPath(part_path(grown, j, near_arm), paint)
-            yield canvas.frame(pix_fmt)
+            yield canvas.frame()
 
 
 def head_oval(path, head: list[float], grow: float) -> None:
