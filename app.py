@@ -12,6 +12,7 @@ import os
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -128,63 +129,10 @@ def make_dance(
         gr.Error: no song, an unknown look, or any `dance.DanceError` (not audio, silent, too
             long, ...).
     """
-    if not song:
-        raise gr.Error("Please upload a song or record one first.", title="No song")
-    try:
-        look = dance.looks.get_look(look).name  # before the work, not after it
-    except dance.DanceError as err:
-        raise gr.Error(str(err), title="No such look") from err
-    song_path = Path(song)
-    prune_gradio_cache(Path(gr.utils.get_upload_folder()))
-    step = progress or (lambda *args, **kwargs: None)
-    t0 = time.perf_counter()
-    try:
-        step(0.0, desc="Listening to the song")
-        result = dance.generate(
-            model,
-            song_path,
-            seed=seed,
-            style=style or "auto",
-            start=start,
-            seconds=seconds,
-            max_seconds=MAX_SECONDS,
-            progress=True,
-        )
-        out = new_request_dir(out_root or OUTPUT_ROOT)
-        name = f"{song_path.stem}-{result.style + '-' if result.style else ''}seed{result.seed}"
-        step(0.3, desc="Drawing the dance")
-        video = dance.render_video(result, out / f"{name}.mp4", look=look, progress=True).path
-        step(0.9, desc="Writing keypoints")
-        keypoints = dance.export_openpose_zip(result, out / f"{name}-openpose.zip", look=look)
-        npz = dance.export_npz(result, out / f"{name}.npz")
-        extra = []
-        if pose_frames:
-            step(0.93, desc="Drawing pose frames")
-            extra.append(
-                dance.export_pose_frames(result, out / f"{name}-pose-frames.zip", look=look)
-            )
-    except dance.DanceError as err:
-        raise gr.Error(_visitor_message(err, song_path), title="Cannot make this dance") from err
-    elapsed_s = time.perf_counter() - t0
-    files = [str(video), str(keypoints), str(npz), *map(str, extra)]
-    return (
-        str(video),
-        round(float(result.tempo_bpm), 1),
-        int(result.beat_times.size),
-        round(elapsed_s, 1),
-        files,
-        result.style or "the generator's own",
+    steps = _dance_steps(
+        model, song, seed, seconds, start, style, progress, out_root, look, pose_frames, False
     )
-
-
-def style_choices(model: dance.Generator | None) -> list[tuple[str, str]]:
-    """The style menu: (label with a few words, value), `auto` first."""
-    from dance.styles import AUTO, describe
-
-    styles = model.config.styles if model is not None else ()
-    return [("auto (chosen from the music)", AUTO)] + [
-        (f"{name}: {describe(name)}", name) for name in styles
-    ]
+    return deque(steps, maxlen=1)[0]  # the only step without a live player: the outputs
 
 
 def stream_dance(
@@ -207,6 +155,31 @@ def stream_dance(
     Raises:
         gr.Error: as make_dance.
     """
+    steps = _dance_steps(
+        model, song, seed, seconds, start, style, progress, out_root, look, pose_frames, True
+    )
+    for step in steps:
+        if isinstance(step, str):  # the live player
+            yield (gr.skip(),) * 6 + (step,)
+        else:
+            yield (*step, gr.skip())
+
+
+def _dance_steps(
+    model: dance.Generator,
+    song: str | None,
+    seed: float,
+    seconds: float,
+    start: float,
+    style: str,
+    progress: Callable[..., object] | None,
+    out_root: Path | None,
+    look: str,
+    pose_frames: bool,
+    live: bool,
+) -> Iterator[str | tuple[str, float, int, float, list[str], str]]:
+    """The work behind make_dance and stream_dance: with `live`, first the HTML of a live
+    player once the video's first segment exists; then make_dance's outputs."""
     if not song:
         raise gr.Error("Please upload a song or record one first.", title="No song")
     try:
@@ -227,45 +200,21 @@ def stream_dance(
             start=start,
             seconds=seconds,
             max_seconds=MAX_SECONDS,
+            progress=not live,
         )
         out = new_request_dir(out_root or OUTPUT_ROOT)
         name = f"{song_path.stem}-{result.style + '-' if result.style else ''}seed{result.seed}"
-        live = out / "live"
-        live.mkdir()
         step(0.3, desc="Drawing the dance")
-        rendered: dict[str, object] = {}
-
-        def render() -> None:
-            try:
-                rendered["path"] = dance.render_video(
-                    result, out / f"{name}.mp4", look=look, hls_dir=live
-                ).path
-            except BaseException as err:  # handed to the handler's thread below
-                rendered["error"] = err
-
-        worker = threading.Thread(target=render, name="render", daemon=True)
-        worker.start()
-        playlist = live / HLS_PLAYLIST
-        while worker.is_alive() and not _has_segment(playlist):
-            time.sleep(LIVE_POLL_S)
-        if "error" not in rendered and _has_segment(playlist):
-            log.info(
-                "live after %.2f s (dance %.2f s, first segment %.2f s)",
-                time.perf_counter() - t0,
-                sum(result.timings.values()),
-                time.perf_counter() - t0 - sum(result.timings.values()),
-            )
-            yield (gr.skip(),) * 6 + (live_player(playlist),)
-        worker.join()
-        if "error" in rendered:
-            raise rendered["error"]  # type: ignore[misc]
-        video = Path(str(rendered["path"]))
-        step(0.95, desc="Writing keypoints")
+        if live:
+            video = yield from _render_live(result, out / f"{name}.mp4", look, t0)
+        else:
+            video = dance.render_video(result, out / f"{name}.mp4", look=look, progress=True).path
+        step(0.9, desc="Writing keypoints")
         keypoints = dance.export_openpose_zip(result, out / f"{name}-openpose.zip", look=look)
         npz = dance.export_npz(result, out / f"{name}.npz")
         extra = []
         if pose_frames:
-            step(0.97, desc="Drawing pose frames")
+            step(0.93, desc="Drawing pose frames")
             extra.append(
                 dance.export_pose_frames(result, out / f"{name}-pose-frames.zip", look=look)
             )
@@ -280,8 +229,49 @@ def stream_dance(
         round(elapsed_s, 1),
         files,
         result.style or "the generator's own",
-        gr.skip(),
     )
+
+
+def _render_live(result: dance.Dance, mp4: Path, look: str, t0: float) -> Iterator[str]:
+    """Draw the video in a worker thread, writing an HLS copy beside it; yield a live
+    player's HTML once its first segment exists; return the MP4's path."""
+    live = mp4.parent / "live"
+    live.mkdir()
+    rendered: dict[str, object] = {}
+
+    def render() -> None:
+        try:
+            rendered["path"] = dance.render_video(result, mp4, look=look, hls_dir=live).path
+        except BaseException as err:  # handed to the handler's thread below
+            rendered["error"] = err
+
+    worker = threading.Thread(target=render, name="render", daemon=True)
+    worker.start()
+    playlist = live / HLS_PLAYLIST
+    while worker.is_alive() and not _has_segment(playlist):
+        time.sleep(LIVE_POLL_S)
+    if "error" not in rendered and _has_segment(playlist):
+        log.info(
+            "live after %.2f s (dance %.2f s, first segment %.2f s)",
+            time.perf_counter() - t0,
+            sum(result.timings.values()),
+            time.perf_counter() - t0 - sum(result.timings.values()),
+        )
+        yield live_player(playlist)
+    worker.join()
+    if "error" in rendered:
+        raise rendered["error"]  # type: ignore[misc]
+    return Path(str(rendered["path"]))
+
+
+def style_choices(model: dance.Generator | None) -> list[tuple[str, str]]:
+    """The style menu: (label with a few words, value), `auto` first."""
+    from dance.styles import AUTO, describe
+
+    styles = model.config.styles if model is not None else ()
+    return [("auto (chosen from the music)", AUTO)] + [
+        (f"{name}: {describe(name)}", name) for name in styles
+    ]
 
 
 def _has_segment(playlist: Path) -> bool:
