@@ -3,8 +3,9 @@
 `paper` reproduces the paper's sizes and hyperparameters (meant for a GPU); `cpu` is a smaller
 model that trains in about 90 minutes on a 2-core CPU; `ballroom` is the recipe of the
 ballroom-only generator (`cpu` with rhythm inputs and the beat-alignment loss,
-checkpoints/generator-ballroom.safetensors); `styles` is the shipped generator's (dance styles
-from all the motion at hand, checkpoints/generator.safetensors); `tiny` is for tests. Every
+checkpoints/generator-ballroom.safetensors); `styles` then `styles-critic` (resumed) is the
+shipped generator's (dance styles from all the motion at hand,
+checkpoints/generator.safetensors); `tiny` is for tests. Every
 loss term has its own weight, so ablations are a config change.
 """
 
@@ -19,6 +20,7 @@ from dance.model import GeneratorConfig
 FEATURES = ("mel", "onset", "chroma")  # the librosa front end's per-frame feature blocks
 STYLE_FEATURES = ("beat", "beat2", "tempo")  # beat-grid inputs only: motion-only clips have them
 STYLES = ("waltz", "tango", "chacha", "rumba", "modern", "street")  # the styles preset's
+STYLES_CRITIC_EPOCHS = 7  # where stage 2 of the shipped recipe ends (epoch 3 to this)
 
 
 @dataclass(frozen=True)
@@ -186,14 +188,23 @@ PRESETS: dict[str, TrainConfig] = {
 # Dance styles from all the real motion at hand (ballroom with music, G1 Moves and CMU motion
 # only): the cpu sizes with rhythm inputs from each dance's own beat grid, a style input, the
 # beat-alignment loss, styles balanced, time-warped and mirrored copies, windows every 2 s.
-# The shipped generator (checkpoints/README.md).
+# Stage 1 of the shipped generator's recipe (checkpoints/README.md): three epochs.
 PRESETS["styles"] = replace(
     PRESETS["cpu"],
     generator=replace(PRESETS["cpu"].generator, features=STYLE_FEATURES, styles=STYLES),
     losses=replace(PRESETS["cpu"].losses, beat_alignment=5.0),
-    max_minutes=150.0,
+    epochs=3,
+    max_minutes=None,
     window_stride=20,
     render_every=0,
+)
+# Stage 2: the same run resumed (`--resume`) with the style critic's term
+# (train/style_critic.py), which teaches the generator to dance the style it is asked for;
+# the run keeps the epoch with the lowest validation FID_k.
+PRESETS["styles-critic"] = replace(
+    PRESETS["styles"],
+    losses=replace(PRESETS["styles"].losses, style_classification=3.0),
+    epochs=STYLES_CRITIC_EPOCHS,
 )
 PRESETS["ballroom"] = replace(
     PRESETS["cpu"],
