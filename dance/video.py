@@ -232,8 +232,10 @@ def write_mp4(
             cmd += ["-map", "0:v:0"]  # the tee muxer takes only mapped streams
         # ffmpeg runs in the HLS folder and the tee muxer writes plain names there, so no path
         # needs its escaping; the MP4 is moved to its scratch name beside `path` afterwards.
+        # temp_file: the playlist and each segment are written under another name and renamed,
+        # so a player never reads one half written.
         tee = (f"[f=hls:hls_time={HLS_SEGMENT_S:g}:hls_list_size=0:hls_playlist_type=event:"
-               f"hls_segment_filename=segment%05d.ts]{HLS_PLAYLIST}|"
+               f"hls_flags=temp_file:hls_segment_filename=segment%05d.ts]{HLS_PLAYLIST}|"
                f"[f=mp4:movflags=+faststart]{HLS_MP4}")  # fmt: skip
         cmd += ["-force_key_frames", f"expr:gte(t,n_forced*{HLS_SEGMENT_S:g})", "-f", "tee", tee]
     else:
