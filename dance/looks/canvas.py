@@ -52,6 +52,23 @@ def _ycbcr_slots(rgb: RGB) -> RGB:
     return cr, y, cb
 
 
+def checked_poses(xy_canvas: np.ndarray, pix_fmt: str, pulse: np.ndarray | None) -> np.ndarray:
+    """A body look's poses as float32 (frames, 18, 2), its arguments checked before any drawing.
+
+    Raises:
+        ValueError: poses of another shape or not finite, an unknown pix_fmt, or a beat pulse
+            of another length.
+    """
+    xy = np.asarray(xy_canvas, dtype=np.float32)
+    if xy.ndim != 3 or xy.shape[1:] != (18, 2) or not np.all(np.isfinite(xy)):
+        raise ValueError(f"expected finite (frames, 18, 2) keypoints, got {xy.shape}")
+    if pix_fmt not in PIX_FMTS:
+        raise ValueError(f"pix_fmt must be one of {', '.join(PIX_FMTS)}, got {pix_fmt!r}")
+    if pulse is not None and len(pulse) != len(xy):
+        raise ValueError(f"{len(pulse)} beat pulse values for {len(xy)} frames")
+    return xy
+
+
 class Canvas:
     """A skia canvas that draws into one reused (height, width, 4) numpy frame: BGRA, or for
     pix_fmt "nv12" Cb, Y, Cr, alpha in the same bytes (see the module's docstring)."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..motion import VIDEO_FPS
 from ..render import parse_color
-from .canvas import PIX_FMTS, Canvas
+from .canvas import Canvas, checked_poses
 from .figure import LIMB_SLOTS, SLOTS, build_body, capsule_shapes, draw_order, grow_outline
 
 NECK_SLOT = SLOTS[("neck", "centre")]
@@ -48,13 +48,7 @@ def draw(
     pix_fmt: str = "rgb24",
 ) -> Iterator[np.ndarray]:
     """Draw the mannequin, one frame per pose; pix_fmt "rgb24", "bgra" or "nv12" (looks/canvas)."""
-    xy = np.asarray(xy_canvas, dtype=np.float32)
-    if xy.ndim != 3 or xy.shape[1:] != (18, 2) or not np.all(np.isfinite(xy)):
-        raise ValueError(f"expected finite (frames, 18, 2) keypoints, got {xy.shape}")
-    if pix_fmt not in PIX_FMTS:
-        raise ValueError(f"pix_fmt must be one of {', '.join(PIX_FMTS)}, got {pix_fmt!r}")
-    if pulse is not None and len(pulse) != len(xy):
-        raise ValueError(f"{len(pulse)} beat pulse values for {len(xy)} frames")
+    xy = checked_poses(xy_canvas, pix_fmt, pulse)
     return _frames(xy, size, background, pulse, fps, pix_fmt)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..motion import VIDEO_FPS
 from ..render import parse_color
-from .canvas import PIX_FMTS, Canvas, mix
+from .canvas import Canvas, checked_poses, mix
 from .figure import LIMB_SLOTS, SLOTS, build_body, capsule_shapes, draw_order, grow_outline
 
 PALETTE = ((255, 64, 170), (64, 200, 255), (255, 176, 48), (160, 96, 255))  # light colours
@@ -72,13 +72,7 @@ def draw(
     pix_fmt: str = "rgb24",
 ) -> Iterator[np.ndarray]:
     """Draw the stage, one frame per pose; pix_fmt "rgb24", "bgra" or "nv12" (looks/canvas)."""
-    xy = np.asarray(xy_canvas, dtype=np.float32)
-    if xy.ndim != 3 or xy.shape[1:] != (18, 2) or not np.all(np.isfinite(xy)):
-        raise ValueError(f"expected finite (frames, 18, 2) keypoints, got {xy.shape}")
-    if pix_fmt not in PIX_FMTS:
-        raise ValueError(f"pix_fmt must be one of {', '.join(PIX_FMTS)}, got {pix_fmt!r}")
-    if pulse is not None and len(pulse) != len(xy):
-        raise ValueError(f"{len(pulse)} beat pulse values for {len(xy)} frames")
+    xy = checked_poses(xy_canvas, pix_fmt, pulse)
     return _frames(xy, size, background, pulse, fps, pix_fmt)
 
 
