@@ -39,6 +39,11 @@ class LossWeights:
             another window's music (a matching-aware discriminator; not in the paper).
         motion_statistics: L1 between each window's per-joint speed and spread, generated
             vs real, so that the model moves as much as dancers do (not in the paper).
+        motion_distribution: L1 between each window's sorted per-frame joint speeds,
+            accelerations and offsets, generated vs real: the whole distribution, so that no
+            single frame can meet it (losses.motion_distribution; not in the paper).
+        saturation: how far the generator's output goes past the knee of its final tanh,
+            where it has no gradient (losses.saturation; not in the paper).
         beat_alignment: asks the joints to slow down on the music's beats (see
             losses.beat_alignment; needs "beat" among the generator's features; not in the
             paper).
@@ -58,6 +63,8 @@ class LossWeights:
     gradient_penalty: float = 1.0
     mismatch: float = 0.0
     motion_statistics: float = 0.0
+    motion_distribution: float = 0.0
+    saturation: float = 0.0
     seed_diversity: float = 0.0
     beat_alignment: float = 0.0
     style_classification: float = 0.0

@@ -138,6 +138,11 @@ class Trainer:
                     self.out, self.dataset, len(gcfg.styles), config.seed
                 ),
             ).to(dev)
+        # The saturation term reads the output layer before its tanh; a hook keeps the model's
+        # forward (and DDP's wrapper of it) as inference runs it.
+        self.preactivation: torch.Tensor | None = None
+        if config.losses.saturation > 0:
+            self.generator.head.register_forward_hook(self._keep_preactivation)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g)
         self.opt_frame = torch.optim.Adam(self.frame_d.parameters(), lr=config.lr_frame_d)
         self.opt_seq = torch.optim.Adam(self.seq_d.parameters(), lr=config.lr_seq_d)
@@ -175,6 +180,9 @@ class Trainer:
             save_checkpoint(self.generator, self.out / GENERATOR_FILE, state.run_meta(self))
 
     # ----------------------------------------------------------------- one step
+    def _keep_preactivation(self, module: torch.nn.Module, args: Any, output: torch.Tensor) -> None:
+        self.preactivation = output if torch.is_grad_enabled() else None
+
     def _set_d_grad(self, flag: bool) -> None:
         for p in list(self.frame_d.parameters()) + list(self.seq_d.parameters()):
             p.requires_grad_(flag)
@@ -206,8 +214,10 @@ class Trainer:
             seed_diversity_target=w.seed_diversity_target,
             half=half if pairs else None,
             style_critic=self.style_critic,
+            preactivation=self.preactivation,
         )
         g_total, out = losses.generator_loss(batch, dataclasses.asdict(w))
+        self.preactivation = None
         self.opt_g.zero_grad(set_to_none=True)
         g_total.backward()
         self.opt_g.step()

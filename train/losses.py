@@ -57,6 +57,53 @@ def motion_statistics(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return (stats(fake) - stats(real)).abs().mean()
 
 
+def motion_distribution(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """L1 between sorted per-frame motion within each window: each joint's speeds,
+    accelerations and offsets from its mean position, generated vs real (not in the paper).
+
+    motion_statistics compares window means, and a generator can meet a mean with one wild
+    frame: the shipped generator of 2026-12-02 jumped at the last frame of every training
+    window (a speed of 1.0 against 0.02) and moved at 0.44 of the real speed everywhere else,
+    where the cross-fade of the inference windows hides the jump. Sorting each window's
+    per-frame values over time and comparing them rank by rank matches the whole distribution
+    (a 1-D Wasserstein distance): one outlier frame only pays for its own rank, and the other
+    frames must move as fast as the real ones. Like the statistics, it ignores when each move
+    happens.
+    """
+
+    def profile(x: torch.Tensor) -> torch.Tensor:
+        velocity = x[:, 1:] - x[:, :-1]
+        speed = velocity.norm(dim=-1)  # (B, T-1, 18)
+        accel = (velocity[:, 1:] - velocity[:, :-1]).norm(dim=-1)  # (B, T-2, 18)
+        offset = (x - x.mean(dim=1, keepdim=True)).flatten(2)  # (B, T, 36)
+        return torch.cat(
+            [
+                speed.sort(dim=1).values.flatten(1),
+                accel.sort(dim=1).values.flatten(1),
+                offset.sort(dim=1).values.flatten(1),
+            ],
+            dim=1,
+        )
+
+    return (profile(fake) - profile(real)).abs().mean()
+
+
+SATURATION_LIMIT = 3.0  # |pre-activation| where tanh is 0.995 and its slope 0.01
+
+
+def saturation(preactivation: torch.Tensor, limit: float = SATURATION_LIMIT) -> torch.Tensor:
+    """How far the generator's output layer goes past `limit` before its tanh (not in the
+    paper).
+
+    A pose coordinate whose pre-activation runs far past the tanh's knee sits at +-1 with no
+    gradient, so no other term can bring it back: the style generator of 2026-12-02 put every
+    joint of the last frame of every window there (pre-activations of 27 against 0.2 in the
+    other frames), a frame the discriminators could always tell from a dancer's. This term
+    has a gradient exactly there, and none while the output stays inside the dancers' range.
+    """
+    return torch.relu(preactivation.abs() - limit).mean()
+
+
 def seed_diversity(first: torch.Tensor, second: torch.Tensor, target: float) -> torch.Tensor:
     """Hinge on how different two dances to the same music with different noise are.
 
@@ -169,6 +216,7 @@ class GeneratorBatch:
     seed_diversity_target: float
     half: int | None
     style_critic: nn.Module | None = None
+    preactivation: torch.Tensor | None = None  # the generator's output layer, before its tanh
     logs: dict[str, float] = field(default_factory=dict)
 
 
@@ -201,6 +249,12 @@ def _style_classification_term(b: GeneratorBatch) -> torch.Tensor | None:
     return F.cross_entropy(logits, target)
 
 
+def _saturation_term(b: GeneratorBatch) -> torch.Tensor | None:
+    if b.preactivation is None:
+        return None
+    return saturation(b.preactivation)
+
+
 def _perceptual_term(b: GeneratorBatch) -> torch.Tensor | None:
     if b.stgcn is None:
         return None
@@ -224,6 +278,8 @@ GENERATOR_TERMS: tuple[Term, ...] = (
     Term("l1", lambda b: pose_l1(b.fake, b.real)),
     Term("seed_diversity", _seed_diversity_term),
     Term("motion_statistics", lambda b: motion_statistics(b.fake, b.real)),
+    Term("motion_distribution", lambda b: motion_distribution(b.fake, b.real)),
+    Term("saturation", _saturation_term),
     Term("beat_alignment", _beat_alignment_term),
     Term("perceptual", _perceptual_term),
     Term("style_classification", _style_classification_term),

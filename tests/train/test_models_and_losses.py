@@ -92,6 +92,7 @@ def test_every_generator_loss_term_backpropagates() -> None:
         ),
         "l1": losses.pose_l1(fake, real),
         "motion_statistics": losses.motion_statistics(fake, real),
+        "motion_distribution": losses.motion_distribution(fake, real),
         "seed_diversity": losses.seed_diversity(fake, g(a, g.sample_noise(3, 20)), 0.5),
         "perceptual": losses.perceptual(stgcn, fake, real, (20.0, 5.0, 1.0)),
         "beat_alignment": losses.beat_alignment(fake, torch.rand(3, 20) * 6.28),
@@ -110,6 +111,40 @@ def test_every_generator_loss_term_backpropagates() -> None:
     assert losses.seed_diversity(real, real, 0.1).item() == pytest.approx(0.1)
     with pytest.raises(ValueError, match="block weights"):
         losses.perceptual(stgcn, fake, real, (1.0,))
+
+
+def test_motion_distribution_cannot_be_met_by_one_wild_frame() -> None:
+    # A joint swinging steadily, and a figure that stands still but for one jump at the end
+    # that gives it the same mean speed: the window means agree, the distributions do not.
+    t = torch.arange(50, dtype=torch.float32)
+    real = torch.zeros(1, 50, 18, 2)
+    real[0, :, :, 0] = 0.2 * torch.sin(2 * math.pi * t / 10)[:, None]
+    mean_speed = (real[:, 1:] - real[:, :-1]).norm(dim=-1).mean()
+    still_then_jump = torch.zeros_like(real)
+    still_then_jump[0, -1, :, 0] = mean_speed * 49
+    jump_speed = (still_then_jump[:, 1:] - still_then_jump[:, :-1]).norm(dim=-1).mean()
+    assert jump_speed.item() == pytest.approx(mean_speed.item(), rel=1e-4)
+    slower = real * 0.5
+    jump = losses.motion_distribution(still_then_jump, real).item()
+    assert jump > 2 * losses.motion_distribution(slower, real).item()
+    # Timing does not matter: the same swing half a period later matches itself.
+    assert losses.motion_distribution(real.roll(5, dims=1), real).item() < 1e-5
+    # Its gradient asks the still frames to move.
+    fake = still_then_jump.clone().requires_grad_(True)
+    losses.motion_distribution(fake, real).backward()
+    assert fake.grad[0, 10:40].abs().sum().item() > 0
+
+
+def test_saturation_reaches_where_the_tanh_does_not() -> None:
+    pre = torch.tensor([0.5, -2.9, 27.0, -8.0], requires_grad=True)
+    value = losses.saturation(pre)
+    assert value.item() == pytest.approx((24.0 + 5.0) / 4)
+    value.backward()
+    assert pre.grad.tolist() == pytest.approx([0.0, 0.0, 0.25, -0.25])
+    # A pose beyond the knee gets no gradient through the tanh: the reason for the term.
+    (torch.tanh(pre).sum()).backward()
+    assert abs(pre.grad[2].item() - 0.25) < 1e-6
+    assert losses.saturation(torch.full((4,), 2.5)).item() == 0.0
 
 
 def test_beat_alignment_prefers_pauses_on_the_beat() -> None:

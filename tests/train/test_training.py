@@ -41,7 +41,14 @@ def test_a_few_steps_write_a_checkpoint_that_dance_loads(
     stgcn_path = save_stgcn(stgcn, tmp_path / "stgcn.safetensors", {})
     config = tiny(
         epochs=1,
-        losses=LossWeights(mismatch=1.0, perceptual=1.0, motion_statistics=1.0, seed_diversity=1.0),
+        losses=LossWeights(
+            mismatch=1.0,
+            perceptual=1.0,
+            motion_statistics=1.0,
+            motion_distribution=1.0,
+            saturation=1.0,
+            seed_diversity=1.0,
+        ),
         stgcn_checkpoint=str(stgcn_path),
         stgcn_block_weights=(20.0, 5.0),
     )
@@ -55,6 +62,8 @@ def test_a_few_steps_write_a_checkpoint_that_dance_loads(
         "g/l1",
         "g/perceptual",
         "g/motion_statistics",
+        "g/motion_distribution",
+        "g/saturation",  # the output-layer hook reached the term
         "g/seed_diversity",
     ):
         assert name in result.last_losses
