@@ -33,8 +33,9 @@ from app_support import (
 )
 from dance.audio import MIN_SECONDS
 from dance.model import default_checkpoint
+from dance.motion import VIDEO_FPS
 from dance.runtime import configure_torch
-from dance.video import HLS_PLAYLIST
+from dance.video import HLS_PLAYLIST, hls_segment_count
 
 log = logging.getLogger("app")
 
@@ -91,10 +92,18 @@ HANDOVER_JS = """
 """
 
 
-def live_player(playlist: Path) -> str:
-    """HTML for a player of the HLS copy that is still being written (dance.video)."""
-    src = f"/gradio_api/file={playlist}"
-    return f'<video src="{src}" autoplay controls playsinline preload="auto"></video>'
+# Run once on page load: feeds each live player its growing HLS stream through Media Source
+# Extensions (see the file for why not the browser's own HLS player).
+LIVE_PLAYER_JS = (Path(__file__).resolve().parent / "live_player.js").read_text()
+
+
+def live_player(folder: Path, segments: int) -> str:
+    """HTML for a player of the HLS copy that is still being written (dance.video), which
+    live_player.js feeds: the folder's URL and how many segments will be there."""
+    return (
+        f'<video data-live="/gradio_api/file={folder}/" data-segments="{segments}" '
+        'autoplay controls playsinline preload="auto"></video>'
+    )
 
 
 def _visitor_message(err: dance.DanceError, song: Path) -> str:
@@ -257,7 +266,7 @@ def _render_live(result: dance.Dance, mp4: Path, look: str, t0: float) -> Iterat
             sum(result.timings.values()),
             time.perf_counter() - t0 - sum(result.timings.values()),
         )
-        yield live_player(playlist)
+        yield live_player(live, hls_segment_count(result.video_frames(VIDEO_FPS)))
     worker.join()
     if "error" in rendered:
         raise rendered["error"]  # type: ignore[misc]
@@ -277,7 +286,7 @@ def style_choices(model: dance.Generator | None) -> list[tuple[str, str]]:
 def _has_segment(playlist: Path) -> bool:
     """Whether ffmpeg has finished a segment (it rewrites the playlist as each one closes)."""
     try:
-        return ".ts" in playlist.read_text()
+        return ".m4s" in playlist.read_text()  # a segment is listed once it is complete
     except OSError:
         return False
 
@@ -512,7 +521,12 @@ def serve(demo: gr.Blocks, **launch_kwargs: object) -> None:
     # The live players read the HLS copies in the request folders.
     allowed = [str(OUTPUT_ROOT), *launch_kwargs.pop("allowed_paths", [])]  # type: ignore[misc]
     demo.launch(
-        max_file_size=MAX_UPLOAD, theme=theme, css=CSS, allowed_paths=allowed, **launch_kwargs
+        max_file_size=MAX_UPLOAD,
+        theme=theme,
+        css=CSS,
+        js=LIVE_PLAYER_JS,
+        allowed_paths=allowed,
+        **launch_kwargs,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import re
 import shutil
 import subprocess
@@ -50,10 +51,15 @@ AUDIO_RATE = 44_100  # Hz; AAC at a rate every player supports, whatever the son
 AUDIO_CHANNELS = 2  # stereo: browsers play mono and stereo AAC, not every layout beyond
 DURATION_TOLERANCE_S = 0.1  # the MP4 must be this close to the requested length
 # A live copy for players that start before the video is finished: HLS (an "event" playlist that
-# grows, ended when the video is), from the same encode as the MP4 through ffmpeg's tee muxer.
-# Each segment must start on a keyframe, so keyframes come every segment, in the MP4 too.
+# grows, ended when the video is) of fragmented-MP4 segments, which Media Source Extensions take
+# as they are (the app's live_player.js), from the same encode as the MP4 through ffmpeg's tee
+# muxer. Each segment must start on a keyframe, so keyframes come every segment, in the MP4 too.
 HLS_PLAYLIST = "playlist.m3u8"
-HLS_SEGMENT_S = 0.5  # a player can start once the first segment is written
+# A player can start once the first segment is written. Not 0.5: ffmpeg rounds the playlist's
+# target duration to the nearest even integer, and 0 is invalid HLS; 0.6 gives 1.
+HLS_SEGMENT_S = 0.6
+HLS_SEGMENT_NAME = "segment%05d.m4s"  # segment k's file name (ffmpeg's pattern)
+HLS_INIT = "init.mp4"  # the fragmented MP4's header, which every segment plays after
 HLS_MP4 = "video.mp4"  # the MP4's name in the HLS folder while ffmpeg writes both
 FINISH_TIMEOUT_S = 300  # after the last frame, ffmpeg gets this long to finish the file
 STDERR_TAIL_CHARS = 600  # of ffmpeg's complaints kept in a VideoError
@@ -145,6 +151,15 @@ def probe(path: str | Path) -> VideoInfo:
     )
 
 
+def hls_segment_count(n_frames: int, fps: int = VIDEO_FPS) -> int:
+    """How many segments the HLS copy of an n_frames video has (write_mp4's hls_dir).
+
+    Keyframes, and so segment starts, are forced every HLS_SEGMENT_S; the last one is shorter.
+    """
+    per_segment = round(HLS_SEGMENT_S * fps)
+    return max(1, math.ceil(n_frames / per_segment))
+
+
 def video_codec_args() -> list[str]:
     """The output options for the video stream; the benchmark's floor uses the same ones."""
     # fmt: off
@@ -201,8 +216,9 @@ def write_mp4(
             frames as skia draws them, or "nv12" for flat BT.709 limited-range planes as
             `render.draw_frames` makes them (the skeleton's fast path).
         progress: show a tqdm bar over frames.
-        hls_dir: also write the video there as HLS while it is made: HLS_PLAYLIST and
-            segments of HLS_SEGMENT_S, so a player can start on the first second. The
+        hls_dir: also write the video there as HLS while it is made: HLS_PLAYLIST, init.mp4
+            and fragmented-MP4 segments of
+            HLS_SEGMENT_S, so a player can start on the first second. The
             playlist is complete (ENDLIST) when this returns; on failure it stays unended.
 
     Raises:
@@ -235,7 +251,8 @@ def write_mp4(
         # temp_file: the playlist and each segment are written under another name and renamed,
         # so a player never reads one half written.
         tee = (f"[f=hls:hls_time={HLS_SEGMENT_S:g}:hls_list_size=0:hls_playlist_type=event:"
-               f"hls_flags=temp_file:hls_segment_filename=segment%05d.ts]{HLS_PLAYLIST}|"
+               f"hls_flags=temp_file:hls_segment_type=fmp4:hls_fmp4_init_filename={HLS_INIT}:"
+               f"hls_segment_filename={HLS_SEGMENT_NAME}]{HLS_PLAYLIST}|"
                f"[f=mp4:movflags=+faststart]{HLS_MP4}")  # fmt: skip
         cmd += ["-force_key_frames", f"expr:gte(t,n_forced*{HLS_SEGMENT_S:g})", "-f", "tee", tee]
     else:

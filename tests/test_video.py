@@ -12,7 +12,14 @@ import pytest
 from dance.errors import OutputError, VideoError
 from dance.generate import generate
 from dance.output import check_writable
-from dance.video import HLS_SEGMENT_S, RenderStats, probe, render_video, write_mp4
+from dance.video import (
+    HLS_SEGMENT_S,
+    RenderStats,
+    hls_segment_count,
+    probe,
+    render_video,
+    write_mp4,
+)
 
 VIDEO_FPS = 30
 
@@ -190,11 +197,21 @@ def test_live_hls_copy(tiny_dance, tmp_path):
     assert info.has_audio and abs(info.duration_s - tiny_dance.duration_s) <= 0.1
     assert "moov" in top_level_atoms(stats.path)[:3]  # still faststart
     playlist = (folder / "playlist.m3u8").read_text()
-    segments = [line for line in playlist.splitlines() if line.endswith(".ts")]
-    assert "#EXT-X-ENDLIST" in playlist and len(segments) == int(
-        np.ceil(tiny_dance.duration_s / HLS_SEGMENT_S - 1e-6)
-    )
+    segments = [line for line in playlist.splitlines() if line.endswith(".m4s")]
+    # As many segments as the app's live player is told to expect, named as it expects.
+    count = hls_segment_count(tiny_dance.video_frames(30))
+    assert count == int(np.ceil(tiny_dance.duration_s / HLS_SEGMENT_S - 1e-6))
+    assert "#EXT-X-ENDLIST" in playlist
+    assert segments == [f"segment{k:05d}.m4s" for k in range(count)]
     durations = [float(x.split(":")[1].rstrip(",")) for x in playlist.splitlines() if "EXTINF" in x]
     assert sum(durations) == pytest.approx(tiny_dance.duration_s, abs=0.1)
-    first = probe(folder / segments[0])
+    # RFC 8216 4.3.3.1: every segment's duration, rounded to an integer, is at most the target
+    # duration (ffmpeg wrote 0 for 0.5 s segments).
+    target = int(playlist.split("#EXT-X-TARGETDURATION:")[1].split()[0])
+    assert target >= 1 and all(round(d) <= target for d in durations)
+    # Each segment plays after the init segment, as Media Source Extensions append them.
+    assert '#EXT-X-MAP:URI="init.mp4"' in playlist
+    joined = tmp_path / "first.mp4"
+    joined.write_bytes((folder / "init.mp4").read_bytes() + (folder / segments[0]).read_bytes())
+    first = probe(joined)
     assert first.video_codec == "h264" and first.has_audio
