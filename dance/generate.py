@@ -236,7 +236,10 @@ def generate(
     timings["decode"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    analysis = analyse(song.samples)
+    config = model.config
+    analysis = analyse(
+        song.samples, chroma=config.frontend == "features" and "chroma" in config.features
+    )
     n_frames = n_pose_frames(song.duration_s, model.config.fps)
     style = choose_style(model, style, analysis)
     audio = audio_input(model, song, analysis, n_frames, style)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dance.analysis import analyse
+from dance.analysis import analyse, frame_features
 from dance.audio import SAMPLE_RATE, load_song, probe_duration
 from dance.errors import AudioError, InputError, SongTooLongError
 
@@ -52,6 +52,21 @@ def test_beats_found_at_120_bpm(make_song, name):
     analysis = analyse(song.samples)
     assert analysis.tempo_bpm == pytest.approx(120, rel=0.05)
     assert np.median(np.diff(analysis.beat_times)) == pytest.approx(BEAT_S, abs=0.03)
+
+
+def test_analysis_without_chroma_finds_the_same_beats(make_song):
+    song = load_song(make_song("song.wav", 6.0))
+    full, lean = analyse(song.samples), analyse(song.samples, chroma=False)
+    assert lean.chroma is None and full.chroma is not None
+    np.testing.assert_array_equal(lean.beat_times, full.beat_times)
+    np.testing.assert_array_equal(lean.onset_envelope, full.onset_envelope)
+    n = 30
+    assert np.array_equal(
+        frame_features(song.samples, ("onset", "beat"), n, lean),
+        frame_features(song.samples, ("onset", "beat"), n, full),
+    )
+    with pytest.raises(ValueError, match="chroma=True"):
+        frame_features(song.samples, ("chroma",), n, lean)
 
 
 def test_span_past_the_end_is_cut(make_song):
