@@ -3,8 +3,8 @@
 `paper` reproduces the paper's sizes and hyperparameters (meant for a GPU); `cpu` is a smaller
 model that trains in about 90 minutes on a 2-core CPU; `ballroom` is the recipe of the
 ballroom-only generator (`cpu` with rhythm inputs and the beat-alignment loss,
-checkpoints/generator-ballroom.safetensors); `styles` then `styles-critic` (resumed) is the
-shipped generator's (dance styles from all the motion at hand,
+checkpoints/generator-ballroom.safetensors); `styles`, `styles-critic` then `styles-motion` (each
+resuming the last) is the shipped generator's (dance styles from all the motion at hand,
 checkpoints/generator.safetensors); `tiny` is for tests. Every
 loss term has its own weight, so ablations are a config change.
 """
@@ -21,6 +21,7 @@ FEATURES = ("mel", "onset", "chroma")  # the librosa front end's per-frame featu
 STYLE_FEATURES = ("beat", "beat2", "tempo")  # beat-grid inputs only: motion-only clips have them
 STYLES = ("waltz", "tango", "chacha", "rumba", "modern", "street")  # the styles preset's
 STYLES_CRITIC_EPOCHS = 7  # where stage 2 of the shipped recipe ends (epoch 3 to this)
+STYLES_MOTION_EPOCHS = 9  # where stage 3 ends (from stage 2's best epoch to this)
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,19 @@ PRESETS["styles-critic"] = replace(
     PRESETS["styles"],
     losses=replace(PRESETS["styles"].losses, style_classification=3.0),
     epochs=STYLES_CRITIC_EPOCHS,
+)
+# Stage 3: resumed from stage 2's best epoch with the window-mean motion statistics replaced by
+# the per-frame distribution (losses.motion_distribution) and the saturated output layer of
+# stage 2's last frame pulled back (losses.saturation): the dance moves at the dancers' speed.
+PRESETS["styles-motion"] = replace(
+    PRESETS["styles-critic"],
+    losses=replace(
+        PRESETS["styles-critic"].losses,
+        motion_statistics=0.0,
+        motion_distribution=500.0,
+        saturation=10.0,
+    ),
+    epochs=STYLES_MOTION_EPOCHS,
 )
 PRESETS["ballroom"] = replace(
     PRESETS["cpu"],
