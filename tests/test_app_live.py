@@ -88,6 +88,12 @@ def test_long_dance_plays_before_it_is_finished(open_page, long_song):  # noqa: 
     # Fed through Media Source Extensions (live_player.js), not the browser's HLS player.
     live = page.locator("#live video")
     assert live.evaluate("v => v.src.startsWith('blob:') && !v.dataset.error")
+    # With the song: the live player decodes its audio as it plays.
+    wait_until(
+        page,
+        "document.querySelector('#live video').webkitAudioDecodedByteCount > 0",
+        LIVE_TIMEOUT_S,
+    )
     assert started_s < START_LIMIT_S
 
     wait_until(  # finished: the video player has taken over, live one gone
