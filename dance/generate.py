@@ -240,7 +240,7 @@ def generate(
     analysis = analyse(
         song.samples, chroma=config.frontend == "features" and "chroma" in config.features
     )
-    n_frames = n_pose_frames(song.duration_s, model.config.fps)
+    n_frames = n_pose_frames(song.duration_s, config.fps)
     style = choose_style(model, style, analysis)
     audio = audio_input(model, song, analysis, n_frames, style)
     timings["analysis"] = time.perf_counter() - t0

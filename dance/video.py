@@ -216,10 +216,10 @@ def write_mp4(
             frames as skia draws them, or "nv12" for flat BT.709 limited-range planes as
             `render.draw_frames` makes them (the skeleton's fast path).
         progress: show a tqdm bar over frames.
-        hls_dir: also write the video there as HLS while it is made: HLS_PLAYLIST, init.mp4
-            and fragmented-MP4 segments of
-            HLS_SEGMENT_S, so a player can start on the first second. The
-            playlist is complete (ENDLIST) when this returns; on failure it stays unended.
+        hls_dir: also write the video there as HLS while it is made: HLS_PLAYLIST, HLS_INIT
+            and fragmented-MP4 segments (HLS_SEGMENT_NAME, hls_segment_count of them) of
+            HLS_SEGMENT_S, so a player can start on the first second. The playlist is
+            complete (ENDLIST) when this returns; on failure it stays unended.
 
     Raises:
         OutputError: path cannot be written.
