@@ -69,6 +69,22 @@ def test_analysis_without_chroma_finds_the_same_beats(make_song):
         frame_features(song.samples, ("chroma",), n, lean)
 
 
+def test_energy_follows_how_loud_the_song_is():
+    # Quiet for 6 s, then 12 dB louder for 6 s: the energy block rises across the change,
+    # and is standardised over the song (mean 0) whatever the mix level.
+    music = synth_song(12.0, SAMPLE_RATE, 1)[:, 0]
+    music[music.size // 2 :] *= 4.0
+    n = 120
+    energy = frame_features(music, ("energy",), n)[:, 0]
+    assert energy.shape == (n,)
+    assert energy[:40].max() < -0.5 < 0.5 < energy[-40:].min()
+    assert abs(energy.mean()) < 0.1
+    np.testing.assert_allclose(frame_features(music * 0.1, ("energy",), n)[:, 0], energy, atol=0.02)
+    # A song of one level has no louder or quieter part.
+    steady = synth_song(12.0, SAMPLE_RATE, 1)[:, 0]
+    assert np.abs(frame_features(steady, ("energy",), n)).max() < 1.0
+
+
 def test_span_past_the_end_is_cut(make_song):
     song = load_song(make_song("song.wav", 3.0), start=1.0, seconds=10.0)
     assert song.duration_s == pytest.approx(2.0, abs=0.05)

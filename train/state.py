@@ -19,6 +19,7 @@ from dance.model import CHECKPOINT_FORMAT
 
 from .checkpoints import load_training_checkpoint
 from .config import TrainConfig
+from .widen import input_columns, widen_training_state
 
 if TYPE_CHECKING:
     from .loop import Trainer
@@ -70,6 +71,9 @@ def training_state(trainer: Trainer) -> dict[str, Any]:
 def resume(trainer: Trainer) -> None:
     """Restore the newest valid checkpoint in the run folder; a fresh start if there is none.
 
+    A checkpoint saved with fewer input feature blocks is widened (train/widen.py): a later
+    stage of a recipe may add an input.
+
     Raises:
         ValueError: the checkpoint was saved with another generator config.
     """
@@ -78,8 +82,14 @@ def resume(trainer: Trainer) -> None:
         log.warning("%s: no checkpoint to resume from; starting fresh", trainer.out)
         return
     saved = TrainConfig.from_dict(state["config"])
-    if saved.generator != trainer.config.generator:
-        raise ValueError(f"{path}: saved with another generator config; cannot resume")
+    new = trainer.config.generator
+    if saved.generator != new:
+        try:
+            columns = input_columns(saved.generator, new)
+        except ValueError as e:
+            raise ValueError(f"{path}: saved with another generator config; cannot resume") from e
+        widen_training_state(state, columns, new.audio_input_size, trainer.generator, trainer.seq_d)
+        log.info("%s: input widened from %s to %s", path, saved.generator.features, new.features)
     trainer.generator.load_state_dict(state["generator"]["state_dict"])
     trainer.frame_d.load_state_dict(state["frame_d"])
     trainer.seq_d.load_state_dict(state["seq_d"])

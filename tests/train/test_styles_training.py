@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.ndimage import gaussian_filter1d
 
 import dance
 from dance.analysis import rhythm_features
@@ -103,6 +104,25 @@ def test_prepared_styled_clips(all_sources: Path) -> None:
     assert counts.min() > 0
 
 
+def test_the_energy_input_comes_from_how_fast_each_dance_moves(all_sources: Path) -> None:
+    base = styled_tiny().generator
+    config = dataclasses.replace(base, features=(*STYLE_FEATURES, "energy"))
+    prepared = prepare(load_clips(all_sources), config)
+    n_rhythm = config.audio_input_size - len(STYLES) - 1
+    for clip in prepared:
+        np.testing.assert_allclose(
+            clip.audio[:, :n_rhythm],
+            rhythm_features(clip.beat_times, STYLE_FEATURES, clip.poses.shape[0]),
+        )
+        energy = clip.audio[:, n_rhythm]
+        assert np.abs(energy).max() <= 3.0
+        # Livelier where the dancer moves faster (speed smoothed as the input is).
+        speed = np.linalg.norm(np.diff(clip.poses, axis=0), axis=-1).mean(axis=1)
+        smooth = gaussian_filter1d(speed, 20, mode="nearest")
+        if smooth.std() > 0.1 * smooth.mean():
+            assert np.corrcoef(energy[1:], smooth)[0, 1] > 0.8, clip.name
+
+
 def test_a_style_without_a_held_out_part_gets_its_tail(all_sources: Path) -> None:
     clips = load_clips(all_sources)
     style_of = {c.name: "street" if c.source == "g1moves" else "other" for c in clips}
@@ -133,6 +153,27 @@ def test_styled_training_exports_a_generator_that_dances_each_style(
     assert np.abs(dances["waltz"] - dances["street"]).mean() > 1e-4
 
 
+@pytest.mark.slow
+def test_a_run_resumed_with_the_energy_input_uses_it(
+    all_sources: Path, tmp_path: Path, song_4s: Path
+) -> None:
+    out = tmp_path / "run"
+    first = train(styled_tiny(epochs=1), all_sources, out, progress=False)
+    base = styled_tiny(epochs=2)
+    gen = dataclasses.replace(base.generator, features=(*STYLE_FEATURES, "energy"))
+    config = dataclasses.replace(base, generator=gen)
+    result = train(config, all_sources, out, resume=True, progress=False)
+    assert result.steps > first.steps
+    model = dance.load_model(out / "last.pt")  # generator.safetensors is the best epoch's
+    assert model.config.features == (*STYLE_FEATURES, "energy")
+    keypoints = dance.generate(model, song_4s, seed=1, style="street").keypoints
+    assert np.isfinite(keypoints).all()
+    # A run saved with other inputs than the config adds to is still refused.
+    other = dataclasses.replace(base, generator=dataclasses.replace(gen, features=("beat",)))
+    with pytest.raises(ValueError, match="another generator config"):
+        train(other, all_sources, out, resume=True, progress=False)
+
+
 def test_the_style_loss_needs_styles(ballroom_dir: Path, tmp_path: Path) -> None:
     base = PRESETS["tiny"]
     config = dataclasses.replace(
@@ -142,7 +183,7 @@ def test_the_style_loss_needs_styles(ballroom_dir: Path, tmp_path: Path) -> None
         train(config, ballroom_dir, tmp_path / "run", progress=False)
 
 
-def test_styles_need_rhythm_features_only(all_sources: Path) -> None:
+def test_styles_need_features_that_motion_gives(all_sources: Path) -> None:
     config = dataclasses.replace(styled_tiny().generator, features=("mel", "beat"))
-    with pytest.raises(ValueError, match="rhythm blocks"):
+    with pytest.raises(ValueError, match="blocks that motion gives"):
         prepare(load_clips(all_sources), config)

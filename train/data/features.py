@@ -15,12 +15,26 @@ from pathlib import Path
 
 import numpy as np
 
-from dance.analysis import RHYTHM_BLOCKS, frame_features, raw_frames, rhythm_features
+from dance.analysis import (
+    MOTION_BLOCKS,
+    energy_feature,
+    frame_features,
+    raw_frames,
+    rhythm_features,
+)
 from dance.model import GeneratorConfig
 from dance.styles import style_columns
 
 from .common import Clip
-from .styles import TIME_WARPS, clip_style, hold_out_tail, motion_beat_grid, time_warp
+from .styles import (
+    MOTION_ENERGY_FLOOR,
+    TIME_WARPS,
+    clip_style,
+    hold_out_tail,
+    motion_beat_grid,
+    motion_energy_level,
+    time_warp,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +122,18 @@ def prepare(
 def styled_input(
     poses: np.ndarray, config: GeneratorConfig, style: str, fps: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(model input (T, audio_input_size), beat grid in s) for a dance of a style."""
+    """(model input (T, audio_input_size), beat grid in s) for a dance of a style: the
+    feature blocks from its own motion (beat grid, energy), in config order, then the style."""
     beats = motion_beat_grid(poses, fps)
-    rhythm = rhythm_features(beats, config.features, poses.shape[0])
-    columns = style_columns(config.styles, style, poses.shape[0])
-    return np.concatenate([rhythm, columns], axis=1).astype(np.float32), beats
+    n = poses.shape[0]
+    blocks = [
+        energy_feature(motion_energy_level(poses), MOTION_ENERGY_FLOOR)
+        if name == "energy"
+        else rhythm_features(beats, [name], n)
+        for name in config.features
+    ]
+    blocks.append(style_columns(config.styles, style, n))
+    return np.concatenate(blocks, axis=1).astype(np.float32), beats
 
 
 def prepare_styled(clips: list[Clip], config: GeneratorConfig) -> list[PreparedClip]:
@@ -121,11 +142,11 @@ def prepare_styled(clips: list[Clip], config: GeneratorConfig) -> list[PreparedC
     Raises:
         ValueError: a feature block that motion cannot give, or a style without clips.
     """
-    unknown = [f for f in config.features if f not in RHYTHM_BLOCKS]
+    unknown = [f for f in config.features if f not in MOTION_BLOCKS]
     if unknown:
         raise ValueError(
             f"a generator with styles learns from motion-only clips, so its features must be "
-            f"rhythm blocks {RHYTHM_BLOCKS}; got {unknown}"
+            f"blocks that motion gives, {MOTION_BLOCKS}; got {unknown}"
         )
     style_of = {c.name: clip_style(c) for c in clips}
     kept = hold_out_tail([c for c in clips if style_of[c.name] in config.styles], style_of)
