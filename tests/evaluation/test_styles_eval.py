@@ -1,12 +1,22 @@
-"""The per-style evaluation's measures: body statistics and the style classifier."""
+"""The per-style evaluation's measures: body statistics, the style classifier, loudness."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from dance.audio import SAMPLE_RATE
+from dance.metrics.suite import make_music
 from dance.skeleton import JOINT, px_to_norm
-from evaluation.styles import StyleClassifier, body_stats, window_descriptor, windows
+from evaluation.styles import (
+    StyleClassifier,
+    body_stats,
+    loudness_follow,
+    window_descriptor,
+    windows,
+)
+
+from ..conftest import synth_song
 
 STANDING_PX = {
     "nose": (320, 110),
@@ -73,3 +83,19 @@ def test_windows_and_descriptor_shapes() -> None:
     ws = windows(poses)
     assert len(ws) == 8 and ws[0].shape == (50, 18, 2)
     assert window_descriptor(ws[0]).shape == (36 + 36 + 36 + 12,)
+
+
+def test_loudness_follow_tells_a_dance_that_livens_with_the_song() -> None:
+    music = synth_song(20.0, SAMPLE_RATE, 1)[:, 0]
+    music[music.size // 2 :] *= 4.0  # quiet, then 12 dB louder
+    song = make_music("song", music)
+    frames = 200
+    t = np.arange(frames) / 10
+    amplitude = np.where(t < 10, 5.0, 30.0)  # px: small moves, then big ones
+    px = dance_px(frames)
+    px[:, :, 0] += (amplitude * np.sin(2 * np.pi * 1.0 * t))[:, None]
+    lively_late = px_to_norm(px)
+    assert loudness_follow(lively_late, song) > 0.8
+    px = dance_px(frames)
+    px[:, :, 0] += (amplitude[::-1] * np.sin(2 * np.pi * 1.0 * t))[:, None]
+    assert loudness_follow(px_to_norm(px), song) < -0.8
