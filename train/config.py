@@ -97,6 +97,8 @@ class TrainConfig:
         log_every, checkpoint_every: in optimiser steps.
         val_every, render_every: in epochs.
         val_seconds: length of the validation dances generated for the metrics.
+        keep: which generator the run exports as generator.safetensors: "best" (the epoch
+            with the lowest validation FID_k) or "last" (the newest weights).
     """
 
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
@@ -120,6 +122,11 @@ class TrainConfig:
     val_every: int = 5
     render_every: int = 25
     val_seconds: float = 30.0
+    keep: str = "best"
+
+    def __post_init__(self) -> None:
+        if self.keep not in ("best", "last"):
+            raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -215,17 +222,23 @@ PRESETS["styles-critic"] = replace(
     epochs=STYLES_CRITIC_EPOCHS,
 )
 # Stage 3: resumed from stage 2's best epoch with the window-mean motion statistics replaced by
-# the per-frame distribution (losses.motion_distribution) and the saturated output layer of
-# stage 2's last frame pulled back (losses.saturation): the dance moves at the dancers' speed.
+# the per-frame distribution (losses.motion_distribution), the saturated output layer of stage
+# 2's last frame pulled back (losses.saturation), an "energy" input (the music's loudness; in
+# training the dance's own speed; the resumed input layer is widened, train/widen.py), seeds
+# asked to differ by 0.05 and the style critic's weight doubled; it exports its last epoch.
 PRESETS["styles-motion"] = replace(
     PRESETS["styles-critic"],
+    generator=replace(PRESETS["styles-critic"].generator, features=(*STYLE_FEATURES, "energy")),
     losses=replace(
         PRESETS["styles-critic"].losses,
         motion_statistics=0.0,
         motion_distribution=500.0,
         saturation=10.0,
+        seed_diversity_target=0.05,
+        style_classification=6.0,
     ),
     epochs=STYLES_MOTION_EPOCHS,
+    keep="last",
 )
 PRESETS["ballroom"] = replace(
     PRESETS["cpu"],

@@ -41,7 +41,7 @@ from .validate import Validator, validate_epoch
 
 log = logging.getLogger(__name__)
 
-GENERATOR_FILE = "generator.safetensors"  # the best generator, in the shipped format
+GENERATOR_FILE = "generator.safetensors"  # the kept generator (config.keep), shipped format
 
 
 @dataclass
@@ -176,7 +176,7 @@ class Trainer:
         if not self.env.main:
             return
         save_training_checkpoint(state.training_state(self), self.out, best=best)
-        if best or not (self.out / GENERATOR_FILE).exists():
+        if best or self.config.keep == "last" or not (self.out / GENERATOR_FILE).exists():
             save_checkpoint(self.generator, self.out / GENERATOR_FILE, state.run_meta(self))
 
     # ----------------------------------------------------------------- one step

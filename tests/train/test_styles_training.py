@@ -161,17 +161,26 @@ def test_a_run_resumed_with_the_energy_input_uses_it(
     first = train(styled_tiny(epochs=1), all_sources, out, progress=False)
     base = styled_tiny(epochs=2)
     gen = dataclasses.replace(base.generator, features=(*STYLE_FEATURES, "energy"))
-    config = dataclasses.replace(base, generator=gen)
+    config = dataclasses.replace(base, generator=gen, keep="last")
     result = train(config, all_sources, out, resume=True, progress=False)
     assert result.steps > first.steps
-    model = dance.load_model(out / "last.pt")  # generator.safetensors is the best epoch's
+    model = dance.load_model(out / "generator.safetensors")  # the last epoch's (keep="last")
     assert model.config.features == (*STYLE_FEATURES, "energy")
+    assert model.meta["trained_steps"] == result.steps
     keypoints = dance.generate(model, song_4s, seed=1, style="street").keypoints
     assert np.isfinite(keypoints).all()
     # A run saved with other inputs than the config adds to is still refused.
     other = dataclasses.replace(base, generator=dataclasses.replace(gen, features=("beat",)))
     with pytest.raises(ValueError, match="another generator config"):
         train(other, all_sources, out, resume=True, progress=False)
+
+
+def test_stage_3_adds_the_energy_input_and_keeps_its_last_epoch() -> None:
+    stage2, stage3 = PRESETS["styles-critic"], PRESETS["styles-motion"]
+    assert stage3.generator.features == (*stage2.generator.features, "energy")
+    assert stage3.keep == "last" and stage2.keep == "best"
+    with pytest.raises(ValueError, match="keep"):
+        dataclasses.replace(stage3, keep="first")
 
 
 def test_the_style_loss_needs_styles(ballroom_dir: Path, tmp_path: Path) -> None:
