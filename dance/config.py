@@ -14,6 +14,7 @@ from typing import Any
 from .analysis import FEATURE_SIZES
 from .audio import MODEL_FPS, SAMPLE_RATE, SAMPLES_PER_FRAME
 from .errors import NO_TRAINED_MODEL, ModelError, NoTrainedModelError
+from .variation import VARIATION_FEATURES, VariationRow
 
 CHECKPOINT_FORMAT = "dance-generator/1"  # bumped whenever the file layout changes
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -41,6 +42,10 @@ class GeneratorConfig:
             of this length.
         styles: the dance styles it was trained on (dance.styles), in the order of the
             one-hot style vector appended to every input frame; empty for no style input.
+        variation: the generator also hears the manner of a real dancer of the style
+            (dance.variation), in len(VARIATION_FEATURES) columns after the style.
+        variations: one row per training clip, (style, motion tempo BPM, descriptor), that
+            inference draws the manner from; filled by training (empty until then).
         fps: pose frames per second.
         sample_rate: audio samples per second of the input.
     """
@@ -57,6 +62,8 @@ class GeneratorConfig:
     dropout: float = 0.5
     window_frames: int = 50
     styles: tuple[str, ...] = ()
+    variation: bool = False
+    variations: tuple[VariationRow, ...] = ()
     fps: int = MODEL_FPS
     sample_rate: int = SAMPLE_RATE
 
@@ -74,13 +81,26 @@ class GeneratorConfig:
         unknown = [f for f in self.features if f not in FEATURE_SIZES]
         if unknown:
             raise ValueError(f"unknown feature blocks {unknown}")
+        rows = tuple(
+            (str(style), float(tempo), tuple(float(v) for v in values))
+            for style, tempo, values in self.variations
+        )  # a file's JSON gives lists
+        object.__setattr__(self, "variations", rows)
+        if self.variation and not self.styles:
+            raise ValueError("the variation input needs a generator with styles")
+        if rows and not self.variation:
+            raise ValueError("variation rows without the variation input")
+        for style, _, values in rows:
+            if style not in self.styles or len(values) != len(VARIATION_FEATURES):
+                raise ValueError(f"a variation row of {style!r} does not fit the config")
 
     @property
     def audio_input_size(self) -> int:
         """Numbers per pose frame the audio encoder takes."""
         if self.frontend == "raw":
             return SAMPLES_PER_FRAME
-        return sum(FEATURE_SIZES[f] for f in self.features) + len(self.styles)
+        variation = len(VARIATION_FEATURES) if self.variation else 0
+        return sum(FEATURE_SIZES[f] for f in self.features) + len(self.styles) + variation
 
 
 def default_checkpoint() -> Path:

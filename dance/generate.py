@@ -23,6 +23,7 @@ from .errors import InputError
 from .motion import VIDEO_FPS, blend_windows, resample, window_starts
 from .numpy_model import NumpyGenerator
 from .styles import AUTO, auto_style, check_style, style_columns
+from .variation import variation_columns
 
 if TYPE_CHECKING:
     from .model import Generator
@@ -100,12 +101,39 @@ def check_seed(seed: object) -> int:
     return value
 
 
+def condition_columns(
+    model: AnyGenerator,
+    style: str,
+    tempo_bpm: float,
+    beat_times: np.ndarray,
+    n_frames: int,
+    seed: int,
+) -> np.ndarray:
+    """The columns after the music's: the style one-hot, then (for a generator with the
+    variation input) the manner of each phrase (dance.variation): (n_frames, k)."""
+    config = model.config
+    columns = [style_columns(config.styles, style, n_frames)]
+    if config.variation:
+        columns.append(
+            variation_columns(
+                config.variations, style, tempo_bpm, beat_times, n_frames, config.fps, seed
+            )
+        )
+    return np.concatenate(columns, axis=1)
+
+
 def audio_input(
-    model: AnyGenerator, song: Song, analysis: MusicAnalysis, n_frames: int, style: str = ""
+    model: AnyGenerator,
+    song: Song,
+    analysis: MusicAnalysis,
+    n_frames: int,
+    style: str = "",
+    seed: int = 0,
 ) -> np.ndarray:
     """What the model's front end eats for a song: (n_frames, config.audio_input_size).
 
-    `style` (one of the model's styles) is required when the model has styles.
+    `style` (one of the model's styles) is required when the model has styles; `seed` draws
+    the manner of each phrase when it has the variation input.
     """
     config = model.config
     if config.frontend == "raw":
@@ -113,7 +141,9 @@ def audio_input(
     features = frame_features(song.samples, config.features, n_frames, analysis)
     if not config.styles:
         return features
-    return np.concatenate([features, style_columns(config.styles, style, n_frames)], axis=1)
+    beats = analysis.beat_times[analysis.beat_times < song.duration_s]
+    condition = condition_columns(model, style, analysis.tempo_bpm, beats, n_frames, seed)
+    return np.concatenate([features, condition], axis=1)
 
 
 def choose_style(model: AnyGenerator, style: str, analysis: MusicAnalysis) -> str:
@@ -242,7 +272,7 @@ def generate(
     )
     n_frames = n_pose_frames(song.duration_s, config.fps)
     style = choose_style(model, style, analysis)
-    audio = audio_input(model, song, analysis, n_frames, style)
+    audio = audio_input(model, song, analysis, n_frames, style, seed)
     timings["analysis"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -28,11 +28,11 @@ import numpy as np
 
 from dance.analysis import frame_features, n_pose_frames
 from dance.audio import MODEL_FPS, SAMPLE_RATE, Song
-from dance.generate import generate, run_model
+from dance.generate import condition_columns, generate, run_model
 from dance.metrics.suite import Music
 from dance.model import Generator
 from dance.motion import blend_windows, window_starts
-from dance.styles import AUTO, style_columns
+from dance.styles import AUTO
 from train.data import Clip
 from train.data.styles import clip_style
 
@@ -132,10 +132,11 @@ def generator_rows(
         other_samples = _looped(other.samples, music.samples.size)
         n_frames = n_pose_frames(music.duration_s, fps)
         style = dance_style(model, clip)
-        silence = np.zeros((n_frames, model.config.audio_input_size), dtype=np.float32)
-        if styles and style != AUTO:
-            silence[:, -len(styles) :] = style_columns(styles, style, n_frames)
         for seed in seeds:
+            silence = np.zeros((n_frames, model.config.audio_input_size), dtype=np.float32)
+            if styles and style != AUTO:
+                condition = condition_columns(model, style, 0.0, np.zeros(0), n_frames, seed)
+                silence[:, -condition.shape[1] :] = condition
             own = generate(model, as_song(clip.name, music.samples), seed=seed, style=style)
             out.append(Candidate("generator", clip.name, seed, own.keypoints, fps, music))
             quiet = run_model(model, silence, seed)

@@ -32,6 +32,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, required=True, help="ballroom folder or paper JSON")
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, logs)")
     p.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    p.add_argument(
+        "--init",
+        type=Path,
+        help="start the generator from this one's weights (a .safetensors or a run's .pt); "
+        "fresh discriminators and optimisers; --resume of an existing run wins",
+    )
     p.add_argument("--epochs", type=int, help="override the preset's epochs")
     p.add_argument("--max-minutes", type=float, help="stop and save after this many minutes")
     p.add_argument("--batch-size", type=int, help="override the preset's batch size")
@@ -125,11 +131,13 @@ def main(argv: list[str] | None = None) -> int:
             args.data,
             args.out,
             resume=args.resume,
+            init=args.init,
             cache_dir=args.cache,
             progress=not args.no_progress,
             command=command,
         )
-    except (FileNotFoundError, DanceError) as err:  # missing data, or a missing or bad ST-GCN
+    # Missing data, a missing or bad ST-GCN or --init file, a config that cannot resume.
+    except (FileNotFoundError, ValueError, DanceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if os.environ.get("RANK", "0") == "0":

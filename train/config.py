@@ -22,6 +22,7 @@ STYLE_FEATURES = ("beat", "beat2", "tempo")  # beat-grid inputs only: motion-onl
 STYLES = ("waltz", "tango", "chacha", "rumba", "modern", "street")  # the styles preset's
 STYLES_CRITIC_EPOCHS = 7  # where stage 2 of the shipped recipe ends (epoch 3 to this)
 STYLES_MOTION_EPOCHS = 9  # where stage 3 ends (from stage 2's best epoch to this)
+STYLES_VARIATION_EPOCHS = 2  # stage 4's epochs, a fresh run started from stage 3's generator
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class LossWeights:
             single frame can meet it (losses.motion_distribution; not in the paper).
         saturation: how far the generator's output goes past the knee of its final tanh,
             where it has no gradient (losses.saturation; not in the paper).
+        jitter: how much more of the generated window's velocity power lies in the jitter
+            metric's high band than of the real window's (losses.jitter; not in the paper).
         beat_alignment: asks the joints to slow down on the music's beats (see
             losses.beat_alignment; needs "beat" among the generator's features; not in the
             paper).
@@ -66,6 +69,7 @@ class LossWeights:
     motion_statistics: float = 0.0
     motion_distribution: float = 0.0
     saturation: float = 0.0
+    jitter: float = 0.0
     seed_diversity: float = 0.0
     beat_alignment: float = 0.0
     style_classification: float = 0.0
@@ -99,6 +103,9 @@ class TrainConfig:
         val_seconds: length of the validation dances generated for the metrics.
         keep: which generator the run exports as generator.safetensors: "best" (the epoch
             with the lowest validation FID_k) or "last" (the newest weights).
+        d_warmup_steps: the run's first steps train the discriminators only, so that a run
+            started from a trained generator (`--init`) with new discriminators does not
+            learn from their first, untrained judgements.
     """
 
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
@@ -123,6 +130,7 @@ class TrainConfig:
     render_every: int = 25
     val_seconds: float = 30.0
     keep: str = "best"
+    d_warmup_steps: int = 0
 
     def __post_init__(self) -> None:
         if self.keep not in ("best", "last"):
@@ -197,9 +205,6 @@ PRESETS: dict[str, TrainConfig] = {
         val_seconds=4.0,
     ),
 }
-# The ballroom-only generator's recipe (docs/model-card-ballroom.md): the cpu preset with the
-# rhythm inputs (beat phase and local pulse) and the beat-alignment loss; `--preset ballroom`
-# is the same as `--preset cpu --features mel,onset,chroma,beat,pulse --loss beat_alignment=5`.
 # Dance styles from all the real motion at hand (ballroom with music, G1 Moves and CMU motion
 # only): the cpu sizes with rhythm inputs from each dance's own beat grid, a style input, the
 # beat-alignment loss, styles balanced, time-warped and mirrored copies, windows every 2 s.
@@ -240,6 +245,16 @@ PRESETS["styles-motion"] = replace(
     epochs=STYLES_MOTION_EPOCHS,
     keep="last",
 )
+# Stage 4: the styles-motion generator, with the variation input (dance.variation) added, goes
+# on from its weights (`--init`, or `--resume` of the stage-3 run) for STYLES_VARIATION_EPOCHS.
+PRESETS["styles-variation"] = replace(
+    PRESETS["styles-motion"],
+    generator=replace(PRESETS["styles-motion"].generator, variation=True),
+    epochs=STYLES_VARIATION_EPOCHS,
+)
+# The ballroom-only generator's recipe (docs/model-card-ballroom.md): the cpu preset with the
+# rhythm inputs (beat phase and local pulse) and the beat-alignment loss; `--preset ballroom`
+# is the same as `--preset cpu --features mel,onset,chroma,beat,pulse --loss beat_alignment=5`.
 PRESETS["ballroom"] = replace(
     PRESETS["cpu"],
     generator=replace(PRESETS["cpu"].generator, features=(*FEATURES, "beat", "pulse")),

@@ -34,6 +34,7 @@ from . import losses, state, style_critic
 from .checkpoints import save_training_checkpoint
 from .config import TrainConfig
 from .data import PreparedClip, WindowDataset, load_clips, prepare
+from .data.features import variation_rows
 from .discriminators import FrameDiscriminator, SequenceDiscriminator
 from .distributed import main_first, setup_distributed, teardown, wrap
 from .stgcn import load_stgcn
@@ -72,6 +73,7 @@ class Trainer:
         out: str | Path,
         *,
         resume: bool = False,
+        init: str | Path | None = None,
         cache_dir: str | Path | None = None,
         progress: bool = True,
         command: str = "",
@@ -94,6 +96,12 @@ class Trainer:
         # Rank 0 fills the feature cache first; the others then read it.
         clips = main_first(self.env, lambda: prepare(load_clips(data), config.generator, cache))
         self.train_clips, self.val_clips = _split(clips)
+        if config.generator.variation:  # the manners inference draws from (dance.variation)
+            rows = variation_rows(self.train_clips)
+            config = dataclasses.replace(
+                config, generator=dataclasses.replace(config.generator, variations=rows)
+            )
+            self.config = config
         gcfg = config.generator
         self.dataset = WindowDataset(
             self.train_clips, gcfg.window_frames, config.window_stride, config.mirror
@@ -158,6 +166,9 @@ class Trainer:
         self.best: dict[str, float] = {}
         self.last_losses: dict[str, float] = {}
         self.history: list[dict[str, Any]] = []
+        self.init: dict[str, Any] = {}  # the generator this run started from (--init)
+        if init is not None:
+            state.initialise(self, str(init))
         self.validator = (
             Validator(self.val_clips, config.val_seconds, gcfg.fps)
             if self.env.main and self.val_clips
@@ -198,6 +209,10 @@ class Trainer:
         noise = self.generator.sample_noise(real.shape[0], real.shape[1], self.noise_rng)
         noise = noise.to(self.env.device)
 
+        if self.step < cfg.d_warmup_steps:  # discriminators only, against this generator
+            with torch.no_grad():
+                fake = self.g_ddp(audio, noise)
+            return self._discriminator_steps(audio, real, fake, {})
         # Generator: the discriminators are used unwrapped and frozen here, so their DDP
         # reducers only ever see their own steps.
         self._set_d_grad(False)
@@ -215,6 +230,7 @@ class Trainer:
             half=half if pairs else None,
             style_critic=self.style_critic,
             preactivation=self.preactivation,
+            fps=self.config.generator.fps,
         )
         g_total, out = losses.generator_loss(batch, dataclasses.asdict(w))
         self.preactivation = None
@@ -223,8 +239,13 @@ class Trainer:
         self.opt_g.step()
         out["g/total"] = g_total.item()
         self._set_d_grad(True)
+        return self._discriminator_steps(audio, real, fake.detach(), out)
 
-        fake = fake.detach()
+    def _discriminator_steps(
+        self, audio: torch.Tensor, real: torch.Tensor, fake: torch.Tensor, out: dict[str, float]
+    ) -> dict[str, float]:
+        """One step of each discriminator on a detached fake; their figures join `out`."""
+        w = self.config.losses
         if w.adv_frame:
             d_loss = losses.bce_real(self.frame_ddp(real)) + losses.bce_fake(self.frame_ddp(fake))
             self.opt_frame.zero_grad(set_to_none=True)

@@ -16,7 +16,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from dance.analysis import FEATURE_SIZES
+from dance.metrics.quality import JITTER_BAND_HZ
 from dance.model import GeneratorConfig
+from dance.skeleton import PAPER_HEIGHT, PAPER_WIDTH
 
 from .stgcn import STGCN
 from .style_critic import style_targets
@@ -86,6 +88,31 @@ def motion_distribution(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         )
 
     return (profile(fake) - profile(real)).abs().mean()
+
+
+def velocity_band_share(poses: torch.Tensor, fps: float) -> torch.Tensor:
+    """Share of each window's joint-velocity power in JITTER_BAND_HZ, as the jitter metric
+    (dance.metrics.quality.jitter) measures it: (B,) for (B, T, 18, 2) normalised poses."""
+    scale = poses.new_tensor([PAPER_WIDTH / 2, PAPER_HEIGHT / 2])  # pixels: one scale for x, y
+    velocity = (poses[:, 1:] - poses[:, :-1]) * scale
+    velocity = velocity - velocity.mean(dim=1, keepdim=True)
+    power = torch.fft.rfft(velocity, dim=1).abs().square().sum(dim=(2, 3))  # (B, freqs)
+    freqs = torch.fft.rfftfreq(velocity.shape[1], d=1.0 / fps).to(poses.device)
+    low, high = JITTER_BAND_HZ
+    total = power[:, (freqs > 0) & (freqs <= high)].sum(dim=1)
+    return power[:, (freqs >= low) & (freqs <= high)].sum(dim=1) / (total + 1e-8)
+
+
+def jitter(fake: torch.Tensor, real: torch.Tensor, fps: float) -> torch.Tensor:
+    """Hinge on how much more of the generated window's velocity power lies in the jitter
+    band than of its real window's (not in the paper).
+
+    The style generator of 2026-12-02 shook: 1.5 to 4.3 times the real dances' jitter in four
+    styles, highest in the smooth waltz. L1 and the distribution terms do not see it (a
+    tremor of a few pixels costs little of either); this term asks for no more high-band
+    motion than the real window has, and leaves smoother windows alone.
+    """
+    return torch.relu(velocity_band_share(fake, fps) - velocity_band_share(real, fps)).mean()
 
 
 SATURATION_LIMIT = 3.0  # |pre-activation| where tanh is 0.995 and its slope 0.01
@@ -217,6 +244,7 @@ class GeneratorBatch:
     half: int | None
     style_critic: nn.Module | None = None
     preactivation: torch.Tensor | None = None  # the generator's output layer, before its tanh
+    fps: float = 25.0  # pose frames per second, for the jitter term
     logs: dict[str, float] = field(default_factory=dict)
 
 
@@ -280,6 +308,7 @@ GENERATOR_TERMS: tuple[Term, ...] = (
     Term("motion_statistics", lambda b: motion_statistics(b.fake, b.real)),
     Term("motion_distribution", lambda b: motion_distribution(b.fake, b.real)),
     Term("saturation", _saturation_term),
+    Term("jitter", lambda b: jitter(b.fake, b.real, b.fps)),
     Term("beat_alignment", _beat_alignment_term),
     Term("perceptual", _perceptual_term),
     Term("style_classification", _style_classification_term),

@@ -10,16 +10,18 @@ checkpoints.py.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
 from dance import checkpoint
-from dance.model import CHECKPOINT_FORMAT
+from dance.checkpoint import config_from_dict
+from dance.model import CHECKPOINT_FORMAT, GeneratorConfig
 
-from .checkpoints import load_training_checkpoint
+from .checkpoints import load_training_checkpoint, sha256
 from .config import TrainConfig
-from .widen import input_columns, widen_training_state
+from .widen import INPUT_WEIGHT, input_columns, widen_columns, widen_training_state
 
 if TYPE_CHECKING:
     from .loop import Trainer
@@ -41,6 +43,7 @@ def run_meta(trainer: Trainer) -> dict[str, Any]:
         "last_losses": dict(trainer.last_losses),
         "best_val": dict(trainer.best),
         "processes": trainer.env.world,
+        **({"init": trainer.init} if trainer.init else {}),
     }
 
 
@@ -89,7 +92,7 @@ def resume(trainer: Trainer) -> None:
         except ValueError as e:
             raise ValueError(f"{path}: saved with another generator config; cannot resume") from e
         widen_training_state(state, columns, new.audio_input_size, trainer.generator, trainer.seq_d)
-        log.info("%s: input widened from %s to %s", path, saved.generator.features, new.features)
+        log.info("%s: input widened from %s to %s", path, inputs(saved.generator), inputs(new))
     trainer.generator.load_state_dict(state["generator"]["state_dict"])
     trainer.frame_d.load_state_dict(state["frame_d"])
     trainer.seq_d.load_state_dict(state["seq_d"])
@@ -105,5 +108,48 @@ def resume(trainer: Trainer) -> None:
     trainer.best = dict(state["best"])
     trainer.last_losses = dict(state["last_losses"])
     trainer.history = list(state["history"])
+    trainer.init = dict(state["generator"]["meta"].get("init", {}))
     if trainer.env.main:
         log.info("resumed from %s at step %d (epoch %d)", path, trainer.step, trainer.epoch)
+
+
+def inputs(config: GeneratorConfig) -> str:
+    """A generator's input blocks in words, for the log."""
+    return "+".join(
+        [*config.features, *(["style"] if config.styles else [])]
+        + (["variation"] if config.variation else [])
+    )
+
+
+def initialise(trainer: Trainer, path: str) -> None:
+    """Start a fresh run's generator from another generator's weights (`--init`).
+
+    The discriminators, optimisers and the step count start fresh: a new stage of training on
+    top of a released generator (checkpoints/generator.safetensors, or a run's .pt), e.g. with
+    an added input block, whose columns start at zero (train/widen.py).
+
+    Raises:
+        ValueError: the file's generator differs from the run's in more than added inputs.
+        ModelError: the file is missing or not a generator.
+    """
+    stored = checkpoint.read(
+        path, format=CHECKPOINT_FORMAT, what="generator", record_key="generator"
+    )
+    old = config_from_dict(GeneratorConfig, stored.config)
+    new = trainer.config.generator
+    weights = dict(stored.tensors)
+    if old != new:
+        try:
+            columns = input_columns(old, new)
+        except ValueError as e:
+            raise ValueError(f"{path}: another generator config; cannot start from it") from e
+        weights[INPUT_WEIGHT] = widen_columns(weights[INPUT_WEIGHT], columns, new.audio_input_size)
+        log.info("%s: input widened from %s to %s", path, inputs(old), inputs(new))
+    trainer.generator.load_state_dict(weights)
+    trainer.init = {
+        "path": str(path),
+        "sha256": sha256(Path(path)),
+        "trained_steps": int(stored.meta.get("trained_steps", 0)),
+    }
+    if trainer.env.main:
+        log.info("generator initialised from %s (%d steps)", path, trainer.init["trained_steps"])

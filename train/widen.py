@@ -1,10 +1,11 @@
 """Resuming a run with more input feature blocks than it was saved with.
 
 A later training stage may give the generator a new input (stage 3 of the styles recipe adds
-"energy" to the beat grid). The input layer of the generator's music encoder, and of the
-sequence discriminator's, then gains columns for the new blocks, with zero weights, and every
-other weight and optimiser moment is kept: the resumed networks compute exactly what they
-did, and training teaches them to use the new input.
+"energy" to the beat grid, stage 4 the variation input after the style). The input layer of
+the generator's music encoder, and of the sequence discriminator's, then gains columns for
+the new blocks, with zero weights, and every other weight and optimiser moment is kept: the
+resumed networks compute exactly what they did, and training teaches them to use the new
+input. (`--init`, train/state.py, widens a generator the same way.)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from torch import nn
 
 from dance.analysis import FEATURE_SIZES
 from dance.model import GeneratorConfig
+from dance.variation import VARIATION_FEATURES
 
 # The first Linear of MusicEncoder's feature front end, in the generator and in the sequence
 # discriminator alike (both hold their encoder as `music`).
@@ -30,8 +32,9 @@ def input_columns(old: GeneratorConfig, new: GeneratorConfig) -> list[int]:
         ValueError: `new` differs from `old` in more than added feature blocks (in any order
             that keeps the old blocks' order).
     """
-    if old.frontend != "features" or replace(old, features=new.features) != new:
-        raise ValueError("the configs differ in more than their feature blocks")
+    grown = replace(old, features=new.features, variation=new.variation, variations=new.variations)
+    if old.frontend != "features" or grown != new or (old.variation and not new.variation):
+        raise ValueError("the configs differ in more than their added input blocks")
     remaining = iter(new.features)
     if not all(name in remaining for name in old.features):
         raise ValueError(f"{new.features} does not keep the blocks {old.features} in order")
@@ -40,7 +43,11 @@ def input_columns(old: GeneratorConfig, new: GeneratorConfig) -> list[int]:
         start[name] = position
         position += FEATURE_SIZES[name]
     columns = [start[name] + i for name in old.features for i in range(FEATURE_SIZES[name])]
-    return columns + [position + i for i in range(len(old.styles))]  # the style one-hot
+    columns += [position + i for i in range(len(old.styles))]  # the style one-hot
+    if old.variation:
+        position += len(new.styles)
+        columns += [position + i for i in range(len(VARIATION_FEATURES))]
+    return columns
 
 
 def widen_columns(weight: torch.Tensor, columns: list[int], size: int) -> torch.Tensor:

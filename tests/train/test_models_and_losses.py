@@ -135,6 +135,28 @@ def test_motion_distribution_cannot_be_met_by_one_wild_frame() -> None:
     assert fake.grad[0, 10:40].abs().sum().item() > 0
 
 
+def test_the_jitter_term_matches_the_metric_and_spares_smooth_windows() -> None:
+    from dance.metrics.quality import jitter as jitter_metric
+    from dance.skeleton import norm_to_px
+
+    fps = 25
+    t = torch.arange(50) / fps
+    smooth = torch.zeros(1, 50, 18, 2)
+    smooth[..., 0] = 0.2 * torch.sin(2 * math.pi * 0.5 * t)[None, :, None]
+    shaky = smooth.clone()
+    shaky[..., 1] += 0.05 * torch.sin(2 * math.pi * 4.0 * t)[None, :, None]  # a 4 Hz tremor
+    share = losses.velocity_band_share(torch.cat([smooth, shaky]), fps)
+    assert share[0] < 0.01 < 0.3 < share[1]
+    # The metric, on the same shaky window at the model's rate, agrees.
+    metric = jitter_metric(norm_to_px(shaky[0].numpy()), fps)
+    assert metric == pytest.approx(share[1].item(), abs=1e-3)
+    fake = shaky.clone().requires_grad_(True)
+    value = losses.jitter(fake, smooth, fps)
+    value.backward()
+    assert value.item() > 0.3 and fake.grad.abs().sum() > 0
+    assert losses.jitter(smooth, shaky, fps).item() == 0.0  # smoother than the real: no cost
+
+
 def test_saturation_reaches_where_the_tanh_does_not() -> None:
     pre = torch.tensor([0.5, -2.9, 27.0, -8.0], requires_grad=True)
     value = losses.saturation(pre)

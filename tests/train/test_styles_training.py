@@ -9,14 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from scipy.ndimage import gaussian_filter1d
 
 import dance
 from dance.analysis import rhythm_features
+from dance.variation import VARIATION_FEATURES
 from train.config import PRESETS, STYLE_FEATURES
 from train.data import WindowDataset, load_clips, prepare
+from train.data.features import variation_rows
 from train.data.styles import fold_tempo, hold_out_tail, motion_beat_grid, time_warp
-from train.loop import train
+from train.loop import Trainer, train
 
 from .test_bvh import cc_rig_bvh
 
@@ -196,3 +199,80 @@ def test_styles_need_features_that_motion_gives(all_sources: Path) -> None:
     config = dataclasses.replace(styled_tiny().generator, features=("mel", "beat"))
     with pytest.raises(ValueError, match="blocks that motion gives"):
         prepare(load_clips(all_sources), config)
+
+
+def test_the_variation_input_is_each_training_dances_own_manner(all_sources: Path) -> None:
+    config = dataclasses.replace(styled_tiny().generator, variation=True)
+    prepared = prepare(load_clips(all_sources), config)
+    k = len(VARIATION_FEATURES)
+    rows = variation_rows(prepared)
+    assert len(rows) == sum(c.split == "train" for c in prepared)
+    for clip in prepared:
+        assert clip.audio.shape == (clip.poses.shape[0], config.audio_input_size)
+        manner = clip.audio[:, -k:]
+        style_cols = clip.audio[:, -k - len(STYLES) : -k]
+        np.testing.assert_array_equal(style_cols.argmax(axis=1), STYLES.index(clip.style))
+        if clip.split == "train":  # its own manner, the same on every frame
+            np.testing.assert_allclose(manner, np.tile(clip.variation[2], (len(manner), 1)))
+            assert 70 <= clip.variation[1] <= 140
+        else:  # what inference gives its beat grid: drawn from its style's training rows
+            assert clip.variation is None
+            mine = np.array([r[2] for r in rows if r[0] == clip.style])
+            assert manner.min() >= mine.min() - 1e-6 and manner.max() <= mine.max() + 1e-6
+    # Standardised within each style.
+    for style in STYLES:
+        mine = np.array([r[2] for r in rows if r[0] == style])
+        if len(mine) > 1:
+            np.testing.assert_allclose(mine.mean(axis=0), 0, atol=1e-6)
+
+
+@pytest.mark.slow
+def test_a_run_started_from_a_generator_adds_the_variation_input(
+    all_sources: Path, tmp_path: Path, song_4s: Path
+) -> None:
+    first = train(styled_tiny(epochs=1), all_sources, tmp_path / "first", progress=False)
+    source = tmp_path / "first" / "generator.safetensors"
+    base = styled_tiny(epochs=1)
+    config = dataclasses.replace(
+        base, generator=dataclasses.replace(base.generator, variation=True)
+    )
+    out = tmp_path / "second"
+    # Before any step the widened generator dances exactly as the one it started from.
+    trainer = Trainer(config, all_sources, out, init=source, progress=False)
+    try:
+        old = dance.load_model(source)
+        audio = torch.randn(2, 20, old.config.audio_input_size)
+        wide = torch.cat([audio, torch.randn(2, 20, len(VARIATION_FEATURES))], dim=-1)
+        noise = old.sample_noise(2, 20, torch.Generator().manual_seed(0))
+        trainer.generator.eval()
+        with torch.no_grad():
+            torch.testing.assert_close(trainer.generator(wide, noise), old(audio, noise))
+        result = trainer.fit()
+    finally:
+        trainer.close()
+    model = dance.load_model(out / "generator.safetensors")
+    assert model.config.variation and model.config.variations
+    assert model.meta["init"]["trained_steps"] == first.steps
+    assert model.meta["trained_steps"] == result.steps
+    # Seeded: the same seed gives the same dance, torch and numpy alike; seeds differ.
+    a = dance.generate(model, song_4s, seed=1, style="street").keypoints
+    again = dance.generate(model, song_4s, seed=1, style="street").keypoints
+    np.testing.assert_array_equal(a, again)
+    other_seed = dance.generate(model, song_4s, seed=2, style="street").keypoints
+    assert np.abs(a - other_seed).mean() > 1e-4
+    numpy_model = dance.load_numpy_model(out / "generator.safetensors")
+    np.testing.assert_allclose(
+        dance.generate(numpy_model, song_4s, seed=1, style="street").keypoints, a, atol=1e-4
+    )
+    # A generator of another size cannot be a starting point.
+    other = dataclasses.replace(
+        config, generator=dataclasses.replace(config.generator, rnn_hidden=8)
+    )
+    with pytest.raises(ValueError, match="cannot start from it"):
+        train(other, all_sources, tmp_path / "third", init=source, progress=False)
+
+
+def test_stage_4_adds_the_variation_input() -> None:
+    stage3, stage4 = PRESETS["styles-motion"], PRESETS["styles-variation"]
+    assert stage4.generator == dataclasses.replace(stage3.generator, variation=True)
+    assert stage4.losses == stage3.losses and stage4.keep == "last"

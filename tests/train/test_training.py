@@ -211,3 +211,24 @@ def test_cli_missing_stgcn_is_an_error_not_a_traceback(
     args += ["--stgcn", str(tmp_path / "absent.safetensors"), "--loss", "perceptual=1"]
     assert main([*args, "--no-progress"]) == 2
     assert "absent.safetensors" in capsys.readouterr().err
+
+
+def test_warm_up_trains_the_discriminators_only(ballroom_dir: Path, tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    train(tiny(epochs=1), ballroom_dir, first, progress=False)
+    source = first / "generator.safetensors"
+    config = dataclasses.replace(tiny(epochs=1), d_warmup_steps=10**6)
+    trainer = Trainer(config, ballroom_dir, tmp_path / "second", init=source, progress=False)
+    try:
+        d_before = [p.detach().clone() for p in trainer.seq_d.parameters()]
+        result = trainer.fit()
+        g_after = trainer.generator.state_dict()
+        d_after = list(trainer.seq_d.parameters())
+    finally:
+        trainer.close()
+    assert result.steps > 0 and not any(k.startswith("g/") for k in result.last_losses)
+    weights = dance.load_model(source).state_dict()
+    for name, value in weights.items():
+        if "running" not in name and "num_batches" not in name:  # BatchNorm statistics move
+            torch.testing.assert_close(g_after[name], value, msg=name)
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, d_after, strict=True))

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from dance.model import Generator
+from dance.variation import VARIATION_FEATURES
 from train.config import PRESETS
 from train.discriminators import SequenceDiscriminator
 from train.widen import INPUT_WEIGHT, input_columns, widen_columns, widen_optimizer_state
@@ -93,3 +94,16 @@ def test_adam_moments_are_widened_and_training_goes_on() -> None:
     new_g(torch.randn(4, 20, new_cfg.audio_input_size), noise).square().mean().backward()
     new_opt.step()  # moments of the right shape: no error
     assert new_g.state_dict()[INPUT_WEIGHT][:, 5].abs().sum() > 0
+
+
+def test_input_columns_with_the_variation_input() -> None:
+    old, new = configs()
+    k = len(VARIATION_FEATURES)
+    # Added after the style: the old columns stay where they were.
+    assert input_columns(old, dataclasses.replace(old, variation=True)) == list(range(7))
+    # Both with it, energy added: beat grid 0-4, energy 5, styles 6-7, variation 8 on.
+    with_old = dataclasses.replace(old, variation=True)
+    with_new = dataclasses.replace(new, variation=True)
+    assert input_columns(with_old, with_new) == [0, 1, 2, 3, 4, 6, 7, *range(8, 8 + k)]
+    with pytest.raises(ValueError):
+        input_columns(with_old, old)  # an input is never taken away

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from dance.analysis import (
 )
 from dance.model import GeneratorConfig
 from dance.styles import style_columns
+from dance.variation import VariationRow, fold_bpm, variation_columns
 
 from .common import Clip
 from .styles import (
@@ -35,6 +36,7 @@ from .styles import (
     motion_energy_level,
     time_warp,
 )
+from .variation import motion_descriptor, standardise
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,8 @@ class PreparedClip:
     samples: the raw 16 kHz audio, for validation renders and beat metrics; None for
     motion-only clips. style: the style it teaches ("" without styles). beat_times: the beat
     grid its rhythm inputs were computed from (its own motion beats), or None when they come
-    from its music.
+    from its music. variation: a training clip's row of the variation table (its style,
+    motion tempo and standardised manner; dance.variation), when the generator has that input.
     """
 
     name: str
@@ -59,6 +62,7 @@ class PreparedClip:
     samples: np.ndarray | None
     style: str = ""
     beat_times: np.ndarray | None = None
+    variation: VariationRow | None = None
 
 
 def _cache_key(clip: Clip, config: GeneratorConfig) -> str:
@@ -136,8 +140,25 @@ def styled_input(
     return np.concatenate(blocks, axis=1).astype(np.float32), beats
 
 
+def motion_bpm(beats: np.ndarray) -> float:
+    """The tempo of a beat grid in BPM (NaN for fewer than 3 beats)."""
+    if beats.size < 3:
+        return float("nan")
+    return 60.0 / float(np.median(np.diff(beats)))
+
+
+def variation_rows(clips: list[PreparedClip]) -> tuple[VariationRow, ...]:
+    """The variation table of a generator trained on these clips: their rows, in order."""
+    return tuple(c.variation for c in clips if c.split == "train" and c.variation is not None)
+
+
 def prepare_styled(clips: list[Clip], config: GeneratorConfig) -> list[PreparedClip]:
     """prepare() for a generator with styles.
+
+    With the variation input, a training clip hears its own manner (train/data/variation.py)
+    on every frame, standardised over the training clips of its style; a validation clip hears what
+    inference would give its beat grid (dance.variation, seed 0), drawn from
+    `config.variations` or, before training has filled them, from the training clips' rows.
 
     Raises:
         ValueError: a feature block that motion cannot give, or a style without clips.
@@ -177,6 +198,39 @@ def prepare_styled(clips: list[Clip], config: GeneratorConfig) -> list[PreparedC
                     beat_times=beats,
                 )
             )
+    if config.variation:
+        out = with_variation(out, config)
     counts = {s: sum(c.split == "train" for c in out if c.style == s) for s in config.styles}
     log.info("styled training clips (with time-warped copies): %s", counts)
     return out
+
+
+def with_variation(clips: list[PreparedClip], config: GeneratorConfig) -> list[PreparedClip]:
+    """The clips with the variation columns appended to their input (prepare_styled)."""
+    fps = config.fps
+    raw = np.stack([motion_descriptor(c.poses, fps) for c in clips])
+    train = np.array([c.split == "train" for c in clips])
+    styles = np.array([c.style for c in clips])
+    manner = np.zeros_like(raw)
+    for style in set(styles):  # within a style: the style itself is the one-hot's to say
+        mine = styles == style
+        manner[mine] = standardise(raw[mine], raw[mine & train])
+    out = []
+    for clip, values in zip(clips, manner, strict=True):
+        if clip.split == "train":
+            tempo = fold_bpm(motion_bpm(clip.beat_times))  # finite, for the file's JSON
+            row = (clip.style, tempo, tuple(float(v) for v in values))
+            clip = replace(clip, variation=row)
+        out.append(clip)
+    rows = config.variations or variation_rows(out)
+    final = []
+    for clip in out:
+        n = clip.poses.shape[0]
+        if clip.variation is not None:
+            columns = np.tile(np.asarray(clip.variation[2], dtype=np.float32), (n, 1))
+        else:
+            tempo = motion_bpm(clip.beat_times)
+            columns = variation_columns(rows, clip.style, tempo, clip.beat_times, n, fps, 0)
+        audio = np.concatenate([clip.audio, columns], axis=1).astype(np.float32)
+        final.append(replace(clip, audio=audio))
+    return final
