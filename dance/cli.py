@@ -435,6 +435,7 @@ def cmd_looks(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from collections import Counter
     from dataclasses import asdict
 
     from .config import default_checkpoint
@@ -449,6 +450,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"parameters: {model_parameters(model):,}")
     print("config:")
     for key, value in asdict(model.config).items():
+        if key == "variations":  # one row per training clip: counted, not listed
+            counts = Counter(row[0] for row in value)
+            value = f"{len(value)} rows ({', '.join(f'{s} {n}' for s, n in counts.items())})"
         print(f"  {key}: {value}")
     if model.meta:
         print("meta:")

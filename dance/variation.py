@@ -6,7 +6,7 @@ learns the average of them, which is no one's dance (low diversity, high FID). A
 with `variation` also hears, on every frame, a short description of the manner of the dance it
 is learning from: ten numbers measured on the whole training clip (arm height, reach, stance,
 knee bend, lean, arm and leg speed, bounce, arm range, turning; train/data/variation.py),
-standardised over the training clips of its style. The generator's config keeps one row per
+standardised over the training clips. The generator's config keeps one row per
 training clip (its style, its motion tempo and those ten numbers; no motion), and at
 inference each phrase of the song (PHRASE_BEATS beats) is danced in the manner of a training
 clip of the style, drawn by the seed, those nearer the song's tempo more likely, with a

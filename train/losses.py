@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dance.analysis import FEATURE_SIZES
+from dance.audio import MODEL_FPS
 from dance.metrics.quality import JITTER_BAND_HZ
 from dance.model import GeneratorConfig
 from dance.skeleton import PAPER_HEIGHT, PAPER_WIDTH
@@ -244,7 +245,7 @@ class GeneratorBatch:
     half: int | None
     style_critic: nn.Module | None = None
     preactivation: torch.Tensor | None = None  # the generator's output layer, before its tanh
-    fps: float = 25.0  # pose frames per second, for the jitter term
+    fps: float = MODEL_FPS  # pose frames per second, for the jitter term
     logs: dict[str, float] = field(default_factory=dict)
 
 

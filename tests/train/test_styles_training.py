@@ -219,11 +219,10 @@ def test_the_variation_input_is_each_training_dances_own_manner(all_sources: Pat
             assert clip.variation is None
             mine = np.array([r[2] for r in rows if r[0] == clip.style])
             assert manner.min() >= mine.min() - 1e-6 and manner.max() <= mine.max() + 1e-6
-    # Standardised within each style.
-    for style in STYLES:
-        mine = np.array([r[2] for r in rows if r[0] == style])
-        if len(mine) > 1:
-            np.testing.assert_allclose(mine.mean(axis=0), 0, atol=1e-6)
+    # Standardised over the training clips.
+    table = np.array([r[2] for r in rows])
+    np.testing.assert_allclose(table.mean(axis=0), 0, atol=0.2)  # clipped at +-3
+    assert np.abs(table).max() <= 3.0
 
 
 @pytest.mark.slow

@@ -4,10 +4,8 @@ Ten numbers per clip, each the same for a dance and its mirror image (training m
 windows), in torso lengths so that a dancer's size and the camera's distance do not count:
 where the wrists are held and how far apart, the stance, the knee bend, the lean, how fast the
 arms and the legs move, how much the hips bounce, how far the arms travel up and down, and how
-much the dancer turns (the shoulders' width on screen changing). Standardised over the
-training clips of the clip's style (the style input already says what a style does; this says
-how one dancer of it differs from the others), they become the rows of
-`GeneratorConfig.variations`.
+much the dancer turns (the shoulders' width on screen changing). Standardised over all the
+training clips, they become the rows of `GeneratorConfig.variations`.
 """
 
 from __future__ import annotations
