@@ -22,7 +22,8 @@ STYLE_FEATURES = ("beat", "beat2", "tempo")  # beat-grid inputs only: motion-onl
 STYLES = ("waltz", "tango", "chacha", "rumba", "modern", "street")  # the styles preset's
 STYLES_CRITIC_EPOCHS = 7  # where stage 2 of the shipped recipe ends (epoch 3 to this)
 STYLES_MOTION_EPOCHS = 9  # where stage 3 ends (from stage 2's best epoch to this)
-STYLES_VARIATION_EPOCHS = 2  # stage 4's epochs, a fresh run started from stage 3's generator
+STYLES_VARIATION_EPOCHS = 5  # stage 4's epochs, a fresh run started from stage 3's generator
+STYLES_WARMUP_STEPS = 1082  # stage 4's first epoch (1,082 batches) trains its new discriminators
 
 
 @dataclass(frozen=True)
@@ -245,12 +246,15 @@ PRESETS["styles-motion"] = replace(
     epochs=STYLES_MOTION_EPOCHS,
     keep="last",
 )
-# Stage 4: the styles-motion generator, with the variation input (dance.variation) added, goes
-# on from its weights (`--init`, or `--resume` of the stage-3 run) for STYLES_VARIATION_EPOCHS.
+# Stage 4: a new run started from the stage-3 generator's weights (`--init`) with the variation
+# input added (dance.variation; zero weights at first), new discriminators that train alone
+# for the first epoch, and the jitter term; four epochs of the generator after that.
 PRESETS["styles-variation"] = replace(
     PRESETS["styles-motion"],
     generator=replace(PRESETS["styles-motion"].generator, variation=True),
+    losses=replace(PRESETS["styles-motion"].losses, jitter=20.0),
     epochs=STYLES_VARIATION_EPOCHS,
+    d_warmup_steps=STYLES_WARMUP_STEPS,
 )
 # The ballroom-only generator's recipe (docs/model-card-ballroom.md): the cpu preset with the
 # rhythm inputs (beat phase and local pulse) and the beat-alignment loss; `--preset ballroom`

@@ -262,7 +262,11 @@ def test_the_ballroom_preset_is_the_ballroom_generators_recipe() -> None:
 
 
 def test_the_styles_preset_is_the_shipped_generators_recipe() -> None:
-    # The recipe's last stage (styles-motion) made it; its inputs add "energy" to stage 1's.
+    # The recipe's last stage (styles-variation) made it; its inputs add "energy" to stage 1's
+    # and the variation input, whose rows (one per training clip) training filled in.
     model = dance.load_model(CHECKPOINT_DIR / "generator.safetensors")
-    assert model.config == PRESETS["styles-motion"].generator
+    assert dataclasses.replace(model.config, variations=()) == (
+        PRESETS["styles-variation"].generator
+    )
+    assert {row[0] for row in model.config.variations} == set(model.config.styles)
     assert model.config.styles == ("waltz", "tango", "chacha", "rumba", "modern", "street")

@@ -274,4 +274,5 @@ def test_a_run_started_from_a_generator_adds_the_variation_input(
 def test_stage_4_adds_the_variation_input() -> None:
     stage3, stage4 = PRESETS["styles-motion"], PRESETS["styles-variation"]
     assert stage4.generator == dataclasses.replace(stage3.generator, variation=True)
-    assert stage4.losses == stage3.losses and stage4.keep == "last"
+    assert stage4.losses == dataclasses.replace(stage3.losses, jitter=20.0)
+    assert stage4.keep == "last" and stage4.d_warmup_steps > 0
