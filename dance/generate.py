@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .analysis import MusicAnalysis, analyse, frame_features, n_pose_frames, raw_frames
 from .audio import DEFAULT_MAX_SECONDS, Song, load_song
-from .errors import InputError
+from .errors import InputError, ModelError
 from .motion import VIDEO_FPS, blend_windows, resample, window_starts
 from .numpy_model import NumpyGenerator
 from .styles import AUTO, auto_style, check_style, style_columns
@@ -110,10 +110,16 @@ def condition_columns(
     seed: int,
 ) -> np.ndarray:
     """The columns after the music's: the style one-hot, then (for a generator with the
-    variation input) the manner of each phrase (dance.variation): (n_frames, k)."""
+    variation input) the manner of each phrase (dance.variation): (n_frames, k).
+
+    Raises:
+        ModelError: the generator has the variation input but no manner of the style.
+    """
     config = model.config
     columns = [style_columns(config.styles, style, n_frames)]
     if config.variation:
+        if not any(row[0] == style for row in config.variations):
+            raise ModelError(f"this generator holds no manner (variation row) of {style!r}")
         columns.append(
             variation_columns(
                 config.variations, style, tempo_bpm, beat_times, n_frames, config.fps, seed

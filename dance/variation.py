@@ -96,9 +96,9 @@ def variation_columns(
 ) -> np.ndarray:
     """The variation input for a dance: (n_frames, len(VARIATION_FEATURES)) float32.
 
-    Each phrase takes the descriptor of one training clip of `style`, drawn with the seed
-    (tempo_weights), never the same clip twice in a row when the style has more; phrases
-    cross-fade. The same arguments give the same columns.
+    Each phrase takes the descriptor of one training clip (or time-warped copy) of `style`,
+    drawn with the seed (tempo_weights), never the same row twice running when the style has
+    more; phrases cross-fade. The same arguments give the same columns.
 
     Raises:
         ValueError: no row of that style.

@@ -141,3 +141,21 @@ def test_standardise_is_clipped_and_safe_for_constant_columns() -> None:
     ref = np.array([[0.0, 5.0], [2.0, 5.0]])
     z = standardise(np.array([[1.0, 5.0], [100.0, 7.0]]), ref)
     np.testing.assert_allclose(z, [[0.0, 0.0], [3.0, 0.0]])
+
+
+def test_a_generator_without_a_manner_of_the_style_is_a_model_error() -> None:
+    from dance.errors import ModelError
+    from dance.generate import condition_columns
+
+    config = GeneratorConfig(
+        frontend="features",
+        features=("beat",),
+        styles=("waltz", "street"),
+        variation=True,
+        variations=ROWS[:3],  # waltz only
+    )
+    model = type("Model", (), {"config": config})()
+    columns = condition_columns(model, "waltz", 90, np.zeros(0), 50, seed=0)
+    assert columns.shape == (50, 2 + K)
+    with pytest.raises(ModelError, match="street"):
+        condition_columns(model, "street", 90, np.zeros(0), 50, seed=0)
