@@ -75,7 +75,10 @@ def tempo_weights(rows: Sequence[VariationRow], tempo_bpm: float) -> np.ndarray:
 
 
 def crossfade(levels: np.ndarray, fps: float) -> np.ndarray:
-    """A moving average of CROSSFADE_S over (frames, k) piecewise-constant levels, edges held."""
+    """A moving average of CROSSFADE_S over (frames, k) piecewise-constant levels, edges held.
+
+    In numpy rather than scipy.ndimage.uniform_filter1d (the same window): the command line's
+    song-to-video path imports no scipy."""
     width = max(1, int(round(CROSSFADE_S * fps)))
     if width == 1 or levels.shape[0] < 2:
         return levels

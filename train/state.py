@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from dance import checkpoint
-from dance.checkpoint import config_from_dict
-from dance.model import CHECKPOINT_FORMAT, GeneratorConfig
+from dance.model import CHECKPOINT_FORMAT, GeneratorConfig, load_model
 
 from .checkpoints import load_training_checkpoint, sha256
 from .config import TrainConfig
@@ -132,12 +131,9 @@ def initialise(trainer: Trainer, path: str) -> None:
         ValueError: the file's generator differs from the run's in more than added inputs.
         ModelError: the file is missing or not a generator.
     """
-    stored = checkpoint.read(
-        path, format=CHECKPOINT_FORMAT, what="generator", record_key="generator"
-    )
-    old = config_from_dict(GeneratorConfig, stored.config)
-    new = trainer.config.generator
-    weights = dict(stored.tensors)
+    source = load_model(path, require_trained=False)
+    old, new = source.config, trainer.config.generator
+    weights = source.state_dict()
     if old != new:
         try:
             columns = input_columns(old, new)
@@ -149,7 +145,7 @@ def initialise(trainer: Trainer, path: str) -> None:
     trainer.init = {
         "path": str(path),
         "sha256": sha256(Path(path)),
-        "trained_steps": int(stored.meta.get("trained_steps", 0)),
+        "trained_steps": int(source.meta.get("trained_steps", 0)),
     }
     if trainer.env.main:
         log.info("generator initialised from %s (%d steps)", path, trainer.init["trained_steps"])

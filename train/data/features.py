@@ -31,6 +31,7 @@ from .styles import (
     MOTION_ENERGY_FLOOR,
     TIME_WARPS,
     clip_style,
+    grid_bpm,
     hold_out_tail,
     motion_beat_grid,
     motion_energy_level,
@@ -140,13 +141,6 @@ def styled_input(
     return np.concatenate(blocks, axis=1).astype(np.float32), beats
 
 
-def motion_bpm(beats: np.ndarray) -> float:
-    """The tempo of a beat grid in BPM (NaN for fewer than 3 beats)."""
-    if beats.size < 3:
-        return float("nan")
-    return 60.0 / float(np.median(np.diff(beats)))
-
-
 def variation_rows(clips: list[PreparedClip]) -> tuple[VariationRow, ...]:
     """The variation table of a generator trained on these clips: their rows, in order."""
     return tuple(c.variation for c in clips if c.split == "train" and c.variation is not None)
@@ -218,7 +212,7 @@ def with_variation(clips: list[PreparedClip], config: GeneratorConfig) -> list[P
     out = []
     for clip, values in zip(clips, manner, strict=True):
         if clip.split == "train":
-            tempo = fold_bpm(motion_bpm(clip.beat_times))  # finite, for the file's JSON
+            tempo = fold_bpm(grid_bpm(clip.beat_times))  # finite, for the file's JSON
             row = (clip.style, tempo, tuple(float(v) for v in values))
             clip = replace(clip, variation=row)
         out.append(clip)
@@ -229,7 +223,7 @@ def with_variation(clips: list[PreparedClip], config: GeneratorConfig) -> list[P
         if clip.variation is not None:
             columns = np.tile(np.asarray(clip.variation[2], dtype=np.float32), (n, 1))
         else:
-            tempo = motion_bpm(clip.beat_times)
+            tempo = grid_bpm(clip.beat_times)
             columns = variation_columns(rows, clip.style, tempo, clip.beat_times, n, fps, 0)
         audio = np.concatenate([clip.audio, columns], axis=1).astype(np.float32)
         final.append(replace(clip, audio=audio))

@@ -16,13 +16,14 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d, uniform_filter1d
 
 from dance.motion import resample
+from dance.variation import TEMPO_RANGE_BPM
 
 from .common import Clip
 
 ENVELOPE_RATE = 50  # Hz: poses are interpolated to this rate to find motion beats
 SPEED_SMOOTH_S = 0.06  # Gaussian sigma on mean joint speed (as dance.metrics.beats)
 ENVELOPE_WINDOW_S = 1.0  # a slowing-down is measured against the mean speed over this long
-MOTION_TEMPO_BPM = (70.0, 140.0)  # motion grids are folded into this range (octave errors)
+MOTION_TEMPO_BPM = TEMPO_RANGE_BPM  # motion grids are folded into this range (octave errors)
 HELD_OUT_FRACTION = 0.2  # the last fifth of a style's only dance is its validation part
 SPEED_EPSILON = 1e-3  # normalised units a frame, added before the log: a still dancer's level
 # Smallest deviation of a dance's smoothed log speed that counts as livelier and calmer parts
@@ -79,12 +80,19 @@ def motion_energy_level(poses: np.ndarray) -> np.ndarray:
     return np.log(speed + SPEED_EPSILON)
 
 
+def grid_bpm(beats: np.ndarray) -> float:
+    """The tempo of a beat grid in BPM (NaN for fewer than 3 beats)."""
+    if beats.size < 3:
+        return float("nan")
+    return 60.0 / float(np.median(np.diff(beats)))
+
+
 def fold_tempo(beats: np.ndarray) -> np.ndarray:
     """Halve or double a beat grid until its tempo lies in MOTION_TEMPO_BPM."""
     for _ in range(3):
         if beats.size < 3:
             return beats
-        bpm = 60.0 / float(np.median(np.diff(beats)))
+        bpm = grid_bpm(beats)
         if bpm > MOTION_TEMPO_BPM[1]:
             beats = beats[::2]
         elif bpm < MOTION_TEMPO_BPM[0]:
