@@ -95,6 +95,13 @@ class GeneratorConfig:
                 raise ValueError(f"a variation row of {style!r} does not fit the config")
 
     @property
+    def style_slice(self) -> slice:
+        """Where the style one-hot lies in each input frame: after the feature blocks, before
+        the variation columns (empty for a generator without styles)."""
+        start = sum(FEATURE_SIZES[f] for f in self.features)
+        return slice(start, start + len(self.styles))
+
+    @property
     def audio_input_size(self) -> int:
         """Numbers per pose frame the audio encoder takes."""
         if self.frontend == "raw":

@@ -244,6 +244,7 @@ class GeneratorBatch:
     seed_diversity_target: float
     half: int | None
     style_critic: nn.Module | None = None
+    style_columns: slice | None = None  # where the style one-hot lies in `audio`
     preactivation: torch.Tensor | None = None  # the generator's output layer, before its tanh
     fps: float = MODEL_FPS  # pose frames per second, for the jitter term
     logs: dict[str, float] = field(default_factory=dict)
@@ -272,8 +273,10 @@ def _beat_alignment_term(b: GeneratorBatch) -> torch.Tensor:
 def _style_classification_term(b: GeneratorBatch) -> torch.Tensor | None:
     if b.style_critic is None:
         return None
+    if b.style_columns is None:
+        raise ValueError("the style_classification term needs the batch's style_columns")
     logits = b.style_critic(b.fake)
-    target = style_targets(b.audio, logits.shape[1])
+    target = style_targets(b.audio, b.style_columns)
     b.logs["g/style_accuracy"] = (logits.argmax(dim=1) == target).float().mean().item()
     return F.cross_entropy(logits, target)
 

@@ -31,9 +31,14 @@ CRITIC_STEPS = 600  # Adam steps of pretraining: about a minute on one CPU core
 CRITIC_POSE_NOISE = 0.01  # std of the noise added to real poses in pretraining (normalised units)
 
 
-def style_targets(audio: torch.Tensor, n_styles: int) -> torch.Tensor:
-    """The requested style index of each window: the one-hot at the end of every input frame."""
-    return audio[:, :, -n_styles:].mean(dim=1).argmax(dim=1)
+def style_targets(audio: torch.Tensor, columns: slice) -> torch.Tensor:
+    """The requested style index of each window, read from the style one-hot in `columns` of
+    every input frame (GeneratorConfig.style_slice).
+
+    Not "the last columns": with the variation input, those are the dancer's manner, and
+    stage 4 of 2026-12-02 fitted its critic to the argmax of six manner numbers.
+    """
+    return audio[:, :, columns].mean(dim=1).argmax(dim=1)
 
 
 class StyleCritic(nn.Module):
@@ -66,10 +71,11 @@ class StyleCritic(nn.Module):
 
 
 def fit_style_critic(
-    dataset: Dataset, n_styles: int, *, steps: int = CRITIC_STEPS, seed: int = 0
+    dataset: Dataset, columns: slice, *, steps: int = CRITIC_STEPS, seed: int = 0
 ) -> tuple[StyleCritic, float]:
-    """Train a critic on real windows (audio carries the style one-hot); returns it frozen in
-    eval mode, and its accuracy on its last 100 training batches in eval mode."""
+    """Train a critic on real windows (audio carries the style one-hot in `columns`); returns
+    it frozen in eval mode, and its accuracy on its last 100 training batches in eval mode."""
+    n_styles = columns.stop - columns.start
     generator = torch.Generator().manual_seed(seed)
     torch_state = torch.get_rng_state()
     torch.manual_seed(seed)
@@ -84,7 +90,7 @@ def fit_style_critic(
     step, correct, seen = 0, 0, 0
     while step < steps:
         for audio, real in loader:
-            target = style_targets(audio, n_styles)
+            target = style_targets(audio, columns)
             noisy = real + CRITIC_POSE_NOISE * torch.randn(real.shape, generator=generator)
             critic.train()
             loss = F.cross_entropy(critic(noisy), target)
@@ -106,10 +112,11 @@ def fit_style_critic(
     return critic, correct / max(seen, 1)
 
 
-def load_or_fit(out: Path, dataset: Dataset, n_styles: int, seed: int) -> StyleCritic:
+def load_or_fit(out: Path, dataset: Dataset, columns: slice, seed: int) -> StyleCritic:
     """The run's critic from `out`, or a new one fitted and saved there (so resumed runs and
-    the other DDP ranks use the same critic)."""
+    the other DDP ranks use the same critic); `columns` holds the style one-hot."""
     path = out / CRITIC_FILE
+    n_styles = columns.stop - columns.start
     critic = StyleCritic(n_styles)
     if path.exists():
         critic.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
@@ -117,7 +124,7 @@ def load_or_fit(out: Path, dataset: Dataset, n_styles: int, seed: int) -> StyleC
         for p in critic.parameters():
             p.requires_grad_(False)
         return critic
-    critic, accuracy = fit_style_critic(dataset, n_styles, seed=seed)
+    critic, accuracy = fit_style_critic(dataset, columns, seed=seed)
     log.info("style critic: training-window accuracy %.3f over %d styles", accuracy, n_styles)
     tmp = path.with_suffix(".tmp")
     torch.save(critic.state_dict(), tmp)

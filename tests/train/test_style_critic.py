@@ -8,15 +8,20 @@ import numpy as np
 import torch
 from torch.utils.data import TensorDataset
 
+from dance.model import GeneratorConfig
+from dance.variation import VARIATION_FEATURES
 from train.config import LossWeights
 from train.losses import GeneratorBatch, generator_loss
 from train.style_critic import StyleCritic, fit_style_critic, load_or_fit, style_targets
 
 N_STYLES = 3
+COLUMNS = slice(2, 2 + N_STYLES)  # two music columns, the one-hot, then four manner columns
+N_MANNER = 4
 
 
 def style_windows(n_per_style: int = 32, frames: int = 20) -> TensorDataset:
-    """Style 0 holds the wrists high, style 1 low, style 2 swings them; one-hot in the audio."""
+    """Style 0 holds the wrists high, style 1 low, style 2 swings them; one-hot in the audio,
+    followed by random manner columns as the variation input's."""
     rng = np.random.default_rng(0)
     poses, audio = [], []
     t = np.arange(frames) / 10
@@ -30,27 +35,37 @@ def style_windows(n_per_style: int = 32, frames: int = 20) -> TensorDataset:
                 p[:, [4, 7], 1] += 0.4
             else:
                 p[:, [4, 7], 0] += 0.4 * np.sin(2 * np.pi * t + rng.uniform(0, 6))[:, None]
-            a = np.zeros((frames, 2 + N_STYLES), np.float32)
+            a = np.zeros((frames, 2 + N_STYLES + N_MANNER), np.float32)
             a[:, 2 + style] = 1.0
+            a[:, COLUMNS.stop :] = rng.standard_normal(N_MANNER)
             poses.append(p)
             audio.append(a)
     return TensorDataset(torch.from_numpy(np.stack(audio)), torch.from_numpy(np.stack(poses)))
 
 
-def test_style_targets_read_the_one_hot() -> None:
-    audio = torch.zeros(2, 5, 4 + N_STYLES)
-    audio[0, :, 4 + 2] = 1
-    audio[1, :, 4 + 0] = 1
-    assert style_targets(audio, N_STYLES).tolist() == [2, 0]
+def test_style_targets_read_the_one_hot_not_the_columns_after_it() -> None:
+    audio = torch.zeros(2, 5, 2 + N_STYLES + N_MANNER)
+    audio[0, :, 2 + 2] = 1
+    audio[1, :, 2 + 0] = 1
+    audio[:, :, COLUMNS.stop + 1] = 5.0  # a manner number larger than any one-hot entry
+    assert style_targets(audio, COLUMNS).tolist() == [2, 0]
+
+
+def test_a_generator_config_says_where_its_one_hot_lies() -> None:
+    config = GeneratorConfig(
+        frontend="features", features=("beat", "tempo"), styles=("a", "b"), variation=True
+    )
+    assert config.style_slice == slice(3, 5)  # beat 2 + tempo 1, then the one-hot
+    assert config.audio_input_size == 5 + len(VARIATION_FEATURES)
 
 
 def test_the_critic_learns_styles_and_is_frozen() -> None:
     data = style_windows()
-    critic, accuracy = fit_style_critic(data, N_STYLES, steps=150)
+    critic, accuracy = fit_style_critic(data, COLUMNS, steps=150)
     assert accuracy > 0.95
     audio, poses = data.tensors
     predicted = critic(poses).argmax(dim=1)
-    assert (predicted == style_targets(audio, N_STYLES)).float().mean() > 0.95
+    assert (predicted == style_targets(audio, COLUMNS)).float().mean() > 0.95
     assert not critic.training and not any(p.requires_grad for p in critic.parameters())
 
 
@@ -58,22 +73,22 @@ def test_fitting_leaves_the_global_random_state_alone() -> None:
     torch.manual_seed(3)
     expected = torch.rand(3)
     torch.manual_seed(3)
-    fit_style_critic(style_windows(4), N_STYLES, steps=3)
+    fit_style_critic(style_windows(4), COLUMNS, steps=3)
     assert torch.equal(torch.rand(3), expected)
 
 
 def test_a_run_fits_its_critic_once(tmp_path) -> None:
     data = style_windows(4)
-    first = load_or_fit(tmp_path, data, N_STYLES, seed=0)
+    first = load_or_fit(tmp_path, data, COLUMNS, seed=0)
     assert (tmp_path / "style_critic.pt").exists()
-    again = load_or_fit(tmp_path, style_windows(8), N_STYLES, seed=1)  # loaded, not refitted
+    again = load_or_fit(tmp_path, style_windows(8), COLUMNS, seed=1)  # loaded, not refitted
     for a, b in zip(first.state_dict().values(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b)
 
 
 def test_the_loss_term_asks_for_the_requested_style() -> None:
     data = style_windows()
-    critic, _ = fit_style_critic(data, N_STYLES, steps=150)
+    critic, _ = fit_style_critic(data, COLUMNS, steps=150)
     audio, poses = data.tensors
     wrong = torch.roll(audio, 32, dims=0)  # each window asked for another style
 
@@ -90,6 +105,7 @@ def test_the_loss_term_asks_for_the_requested_style() -> None:
             seed_diversity_target=0.0,
             half=None,
             style_critic=critic,
+            style_columns=COLUMNS,
         )
         weights = {f.name: 0.0 for f in dataclasses.fields(LossWeights)}  # every other term off
         total, logs = generator_loss(batch, {**weights, "style_classification": 1.0})
