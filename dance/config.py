@@ -46,6 +46,9 @@ class GeneratorConfig:
             (dance.variation), in len(VARIATION_FEATURES) columns after the style.
         variations: one row per training clip, (style, motion tempo BPM, descriptor), that
             inference draws the manner from; filled by training (empty until then).
+        lead: the generator also hears which side of the body leads (dance.variation.
+            lead_columns): one column after the others, +1 when the right arm and leg move
+            more than the left, -1 when the left do.
         fps: pose frames per second.
         sample_rate: audio samples per second of the input.
     """
@@ -64,6 +67,7 @@ class GeneratorConfig:
     styles: tuple[str, ...] = ()
     variation: bool = False
     variations: tuple[VariationRow, ...] = ()
+    lead: bool = False
     fps: int = MODEL_FPS
     sample_rate: int = SAMPLE_RATE
 
@@ -88,6 +92,8 @@ class GeneratorConfig:
         object.__setattr__(self, "variations", rows)
         if self.variation and not self.styles:
             raise ValueError("the variation input needs a generator with styles")
+        if self.lead and not self.styles:
+            raise ValueError("the lead input needs a generator with styles")
         if rows and not self.variation:
             raise ValueError("variation rows without the variation input")
         for style, _, values in rows:
@@ -107,7 +113,8 @@ class GeneratorConfig:
         if self.frontend == "raw":
             return SAMPLES_PER_FRAME
         variation = len(VARIATION_FEATURES) if self.variation else 0
-        return sum(FEATURE_SIZES[f] for f in self.features) + len(self.styles) + variation
+        lead = 1 if self.lead else 0
+        return sum(FEATURE_SIZES[f] for f in self.features) + len(self.styles) + variation + lead
 
 
 def default_checkpoint() -> Path:

@@ -23,7 +23,7 @@ from .errors import InputError, ModelError
 from .motion import VIDEO_FPS, blend_windows, resample, window_starts
 from .numpy_model import NumpyGenerator
 from .styles import AUTO, auto_style, check_style, style_columns
-from .variation import variation_columns
+from .variation import lead_columns, variation_columns
 
 if TYPE_CHECKING:
     from .model import Generator
@@ -110,7 +110,8 @@ def condition_columns(
     seed: int,
 ) -> np.ndarray:
     """The columns after the music's: the style one-hot, then (for a generator with the
-    variation input) the manner of each phrase (dance.variation): (n_frames, k).
+    variation input) the manner of each phrase and (with the lead input) the side that leads
+    it (dance.variation): (n_frames, k).
 
     Raises:
         ModelError: the generator has the variation input but no manner of the style.
@@ -125,6 +126,8 @@ def condition_columns(
                 config.variations, style, tempo_bpm, beat_times, n_frames, config.fps, seed
             )
         )
+    if config.lead:
+        columns.append(lead_columns(beat_times, n_frames, config.fps, seed))
     return np.concatenate(columns, axis=1)
 
 

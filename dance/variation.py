@@ -11,6 +11,14 @@ training clip (its style, its motion tempo and those ten numbers; no motion), an
 inference each phrase of the song (PHRASE_BEATS beats) is danced in the manner of a training
 clip of the style, drawn by the seed, those nearer the song's tempo more likely, with a
 cross-fade between phrases.
+
+A generator with `lead` also hears which side of the body leads: +1 when the right arm and leg
+move more than the left, -1 when the left do. In training it is measured on each window, after
+the window's mirroring (train/data/variation.py), so a mirrored window is a told, not a
+guessed, change of side; at inference the seed draws a side for each phrase. Without it the
+generator cannot know which of a window and its mirror image it is asked for, and the style
+generator of 2026-12-02 settled on one: its street dancer moved the right wrist and ankle 1.7
+times as fast as the left on its own training windows (real 1.15 and 1.03).
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ PHRASE_S = 8.0  # a phrase's length when the music has too few beats to count
 CROSSFADE_S = 2.0  # how long one manner takes to turn into the next
 TEMPO_SIGMA_OCTAVES = 0.2  # how strongly a clip's motion tempo near the song's favours it
 TEMPO_RANGE_BPM = (70.0, 140.0)  # motion tempi are folded into this range; songs' tempi too
+LEAD_STREAM = 1  # the lead sides' random stream, apart from the manners' (same seed)
 
 # One training clip's row: (style, motion tempo in BPM, descriptor).
 VariationRow = tuple[str, float, tuple[float, ...]]
@@ -121,4 +130,17 @@ def variation_columns(
             q /= q.sum()
         previous = int(rng.choice(len(mine), p=q))
         levels[start:stop] = mine[previous][2]
+    return crossfade(levels, fps).astype(np.float32)
+
+
+def lead_columns(beat_times: np.ndarray, n_frames: int, fps: float, seed: int) -> np.ndarray:
+    """The lead input for a dance: (n_frames, 1) float32, each phrase +1 (right) or -1 (left)
+    with even odds, drawn with the seed; phrases cross-fade. The same arguments give the same
+    column, and the manners drawn with the same seed do not depend on it."""
+    rng = np.random.default_rng([seed, LEAD_STREAM])
+    bounds = phrase_bounds(beat_times, n_frames, fps)
+    sides = rng.choice(np.array([1.0, -1.0]), size=len(bounds))
+    levels = np.empty((n_frames, 1), dtype=np.float64)
+    for side, start, stop in zip(sides, bounds, [*bounds[1:], n_frames], strict=True):
+        levels[start:stop] = side
     return crossfade(levels, fps).astype(np.float32)

@@ -15,11 +15,12 @@ from dance.variation import (
     VARIATION_FEATURES,
     crossfade,
     fold_bpm,
+    lead_columns,
     phrase_bounds,
     tempo_weights,
     variation_columns,
 )
-from train.data.variation import motion_descriptor, standardise
+from train.data.variation import lead_side, motion_descriptor, standardise
 
 FPS = 25
 K = len(VARIATION_FEATURES)
@@ -159,3 +160,39 @@ def test_a_generator_without_a_manner_of_the_style_is_a_model_error() -> None:
     assert columns.shape == (50, 2 + K)
     with pytest.raises(ModelError, match="street"):
         condition_columns(model, "street", 90, np.zeros(0), 50, seed=0)
+
+
+def test_the_lead_side_is_the_busier_side_and_mirroring_swaps_it() -> None:
+    poses = norm_to_px(dancer(step=10))
+    right_kicks = poses.copy()
+    right_kicks[:, JOINT["left_ankle"]] = right_kicks[:1, JOINT["left_ankle"]]  # left foot still
+    right_kicks = px_to_norm(right_kicks)
+    assert lead_side(right_kicks) == 1.0
+    assert lead_side(mirror_norm(right_kicks)) == -1.0
+
+
+def test_lead_columns_are_seeded_sides_per_phrase() -> None:
+    beats = np.arange(0, 120, 0.5)
+    n = 120 * FPS
+    a = lead_columns(beats, n, FPS, seed=3)
+    assert a.shape == (n, 1) and a.dtype == np.float32
+    np.testing.assert_array_equal(a, lead_columns(beats, n, FPS, seed=3))
+    assert not np.array_equal(a, lead_columns(beats, n, FPS, seed=4))
+    bounds = phrase_bounds(beats, n, FPS)
+    middles = {float(a[(s + e) // 2, 0]) for s, e in zip(bounds, [*bounds[1:], n], strict=True)}
+    assert middles == {1.0, -1.0}  # 15 phrases: both sides lead
+    assert np.abs(a).max() <= 1.0  # cross-faded between them
+
+
+def test_the_lead_input_draws_apart_from_the_manners() -> None:
+    beats = np.arange(0, 60, 0.5)
+    n = 60 * FPS
+    manners = variation_columns(ROWS, "waltz", 90, beats, n, FPS, seed=5)
+    lead = lead_columns(beats, n, FPS, seed=5)
+    # The manners a seed draws are those of a generator without the lead input.
+    np.testing.assert_array_equal(manners, variation_columns(ROWS, "waltz", 90, beats, n, FPS, 5))
+    assert lead.shape == (n, 1)
+    config = GeneratorConfig(frontend="features", features=("beat",), styles=("waltz",), lead=True)
+    assert config.audio_input_size == 2 + 1 + 1
+    with pytest.raises(ValueError, match="lead input needs"):
+        GeneratorConfig(frontend="features", features=("beat",), lead=True)

@@ -4,7 +4,8 @@
 model that trains in about 90 minutes on a 2-core CPU; `ballroom` is the recipe of the
 ballroom-only generator (`cpu` with rhythm inputs and the beat-alignment loss,
 checkpoints/generator-ballroom.safetensors); `styles`, `styles-critic` then `styles-motion` (each
-resuming the last) is the shipped generator's (dance styles from all the motion at hand,
+resuming the last), then `styles-variation` or `styles-lead` (a new run from the last's
+generator) is the shipped generator's (dance styles from all the motion at hand,
 checkpoints/generator.safetensors); `tiny` is for tests. Every
 loss term has its own weight, so ablations are a config change.
 """
@@ -255,6 +256,12 @@ PRESETS["styles-variation"] = replace(
     losses=replace(PRESETS["styles-motion"].losses, jitter=20.0),
     epochs=STYLES_VARIATION_EPOCHS,
     d_warmup_steps=STYLES_WARMUP_STEPS,
+)
+# Stage 4 with the lead input (dance.variation.lead_columns): which side of the body leads each
+# window, so that a window and its mirror image are no longer the same request.
+PRESETS["styles-lead"] = replace(
+    PRESETS["styles-variation"],
+    generator=replace(PRESETS["styles-variation"].generator, lead=True),
 )
 # The ballroom-only generator's recipe (docs/model-card-ballroom.md): the cpu preset with the
 # rhythm inputs (beat phase and local pulse) and the beat-alignment loss; `--preset ballroom`

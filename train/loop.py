@@ -104,7 +104,7 @@ class Trainer:
             self.config = config
         gcfg = config.generator
         self.dataset = WindowDataset(
-            self.train_clips, gcfg.window_frames, config.window_stride, config.mirror
+            self.train_clips, gcfg.window_frames, config.window_stride, config.mirror, gcfg.lead
         )
         self.sampler = DistributedSampler(
             self.dataset,

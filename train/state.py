@@ -117,6 +117,7 @@ def inputs(config: GeneratorConfig) -> str:
     return "+".join(
         [*config.features, *(["style"] if config.styles else [])]
         + (["variation"] if config.variation else [])
+        + (["lead"] if config.lead else [])
     )
 
 

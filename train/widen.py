@@ -1,7 +1,8 @@
 """Resuming a run with more input feature blocks than it was saved with.
 
 A later training stage may give the generator a new input (stage 3 of the styles recipe adds
-"energy" to the beat grid, stage 4 the variation input after the style). The input layer of
+"energy" to the beat grid, stage 4 the variation input after the style and the lead input
+after that). The input layer of
 the generator's music encoder, and of the sequence discriminator's, then gains columns for
 the new blocks, with zero weights, and every other weight and optimiser moment is kept: the
 resumed networks compute exactly what they did, and training teaches them to use the new
@@ -32,8 +33,15 @@ def input_columns(old: GeneratorConfig, new: GeneratorConfig) -> list[int]:
         ValueError: `new` differs from `old` in more than added feature blocks (in any order
             that keeps the old blocks' order).
     """
-    grown = replace(old, features=new.features, variation=new.variation, variations=new.variations)
-    if old.frontend != "features" or grown != new or (old.variation and not new.variation):
+    grown = replace(
+        old,
+        features=new.features,
+        variation=new.variation,
+        variations=new.variations,
+        lead=new.lead,
+    )
+    dropped = (old.variation and not new.variation) or (old.lead and not new.lead)
+    if old.frontend != "features" or grown != new or dropped:
         raise ValueError("the configs differ in more than their added input blocks")
     remaining = iter(new.features)
     if not all(name in remaining for name in old.features):
@@ -44,9 +52,13 @@ def input_columns(old: GeneratorConfig, new: GeneratorConfig) -> list[int]:
         position += FEATURE_SIZES[name]
     columns = [start[name] + i for name in old.features for i in range(FEATURE_SIZES[name])]
     columns += [position + i for i in range(len(old.styles))]  # the style one-hot
+    position += len(new.styles)
     if old.variation:
-        position += len(new.styles)
         columns += [position + i for i in range(len(VARIATION_FEATURES))]
+    if new.variation:
+        position += len(VARIATION_FEATURES)
+    if old.lead:
+        columns.append(position)  # the last column, in both
     return columns
 
 

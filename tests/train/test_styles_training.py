@@ -14,11 +14,13 @@ from scipy.ndimage import gaussian_filter1d
 
 import dance
 from dance.analysis import rhythm_features
+from dance.skeleton import mirror_norm
 from dance.variation import VARIATION_FEATURES
 from train.config import PRESETS, STYLE_FEATURES
 from train.data import WindowDataset, load_clips, prepare
 from train.data.features import variation_rows
 from train.data.styles import fold_tempo, hold_out_tail, motion_beat_grid, time_warp
+from train.data.variation import lead_side
 from train.loop import Trainer, train
 
 from .test_bvh import cc_rig_bvh
@@ -226,14 +228,14 @@ def test_the_variation_input_is_each_training_dances_own_manner(all_sources: Pat
 
 
 @pytest.mark.slow
-def test_a_run_started_from_a_generator_adds_the_variation_input(
+def test_a_run_started_from_a_generator_adds_the_variation_and_lead_inputs(
     all_sources: Path, tmp_path: Path, song_4s: Path
 ) -> None:
     first = train(styled_tiny(epochs=1), all_sources, tmp_path / "first", progress=False)
     source = tmp_path / "first" / "generator.safetensors"
     base = styled_tiny(epochs=1)
     config = dataclasses.replace(
-        base, generator=dataclasses.replace(base.generator, variation=True)
+        base, generator=dataclasses.replace(base.generator, variation=True, lead=True)
     )
     out = tmp_path / "second"
     # Before any step the widened generator dances exactly as the one it started from.
@@ -241,7 +243,7 @@ def test_a_run_started_from_a_generator_adds_the_variation_input(
     try:
         old = dance.load_model(source)
         audio = torch.randn(2, 20, old.config.audio_input_size)
-        wide = torch.cat([audio, torch.randn(2, 20, len(VARIATION_FEATURES))], dim=-1)
+        wide = torch.cat([audio, torch.randn(2, 20, len(VARIATION_FEATURES) + 1)], dim=-1)
         noise = old.sample_noise(2, 20, torch.Generator().manual_seed(0))
         trainer.generator.eval()
         with torch.no_grad():
@@ -250,7 +252,7 @@ def test_a_run_started_from_a_generator_adds_the_variation_input(
     finally:
         trainer.close()
     model = dance.load_model(out / "generator.safetensors")
-    assert model.config.variation and model.config.variations
+    assert model.config.variation and model.config.variations and model.config.lead
     assert model.meta["init"]["trained_steps"] == first.steps
     assert model.meta["trained_steps"] == result.steps
     # Seeded: the same seed gives the same dance, torch and numpy alike; seeds differ.
@@ -276,3 +278,34 @@ def test_stage_4_adds_the_variation_input() -> None:
     assert stage4.generator == dataclasses.replace(stage3.generator, variation=True)
     assert stage4.losses == dataclasses.replace(stage3.losses, jitter=20.0)
     assert stage4.keep == "last" and stage4.d_warmup_steps > 0
+
+
+def test_each_window_hears_which_side_leads_it(all_sources: Path) -> None:
+    config = dataclasses.replace(styled_tiny().generator, variation=True, lead=True)
+    prepared = prepare(load_clips(all_sources), config)
+    for clip in prepared:
+        assert clip.audio.shape == (clip.poses.shape[0], config.audio_input_size)
+        if clip.split == "val":  # what inference gives: one side a phrase, cross-faded
+            assert np.abs(clip.audio[:, -1]).max() <= 1.0 and clip.audio[0, -1] in (1.0, -1.0)
+    train_clips = [c for c in prepared if c.split == "train"]
+    plain = WindowDataset(train_clips, config.window_frames, 20, mirror=False, lead=True)
+    mirrored = WindowDataset(train_clips, config.window_frames, 20, mirror=True, lead=True)
+    sides = []
+    for audio, poses in mirrored:
+        side = audio[:, -1]
+        assert torch.all(side == side[0]) and float(side[0]) == lead_side(poses.numpy())
+        sides.append(float(side[0]))
+    assert set(sides) == {1.0, -1.0}
+    # A window and its mirror image (served one after the other) are told apart by their lead.
+    (audio, poses), (audio_m, poses_m) = mirrored[0], mirrored[1]
+    np.testing.assert_allclose(poses_m.numpy(), mirror_norm(poses.numpy()), atol=1e-6)
+    assert float(audio[0, -1]) == -float(audio_m[0, -1])
+    # The other columns are the clip's own.
+    audio, _ = plain[0]
+    assert torch.equal(audio[:, :-1], torch.from_numpy(train_clips[0].audio[: len(audio), :-1]))
+
+
+def test_stage_4_with_the_lead_input() -> None:
+    stage4, lead = PRESETS["styles-variation"], PRESETS["styles-lead"]
+    assert lead.generator == dataclasses.replace(stage4.generator, lead=True)
+    assert dataclasses.replace(lead, generator=stage4.generator) == stage4

@@ -107,3 +107,16 @@ def test_input_columns_with_the_variation_input() -> None:
     assert input_columns(with_old, with_new) == [0, 1, 2, 3, 4, 6, 7, *range(8, 8 + k)]
     with pytest.raises(ValueError):
         input_columns(with_old, old)  # an input is never taken away
+
+
+def test_input_columns_with_the_lead_input() -> None:
+    old, _ = configs()
+    k = len(VARIATION_FEATURES)
+    with_variation = dataclasses.replace(old, variation=True)
+    with_lead = dataclasses.replace(with_variation, lead=True)
+    # The lead column comes last: every old column stays where it was.
+    assert input_columns(with_variation, with_lead) == list(range(7 + k))
+    assert input_columns(old, with_lead) == list(range(7))
+    assert input_columns(with_lead, with_lead) == list(range(8 + k))
+    with pytest.raises(ValueError):
+        input_columns(with_lead, with_variation)  # an input is never taken away

@@ -24,7 +24,7 @@ from dance.analysis import (
 )
 from dance.model import GeneratorConfig
 from dance.styles import style_columns
-from dance.variation import VariationRow, fold_bpm, variation_columns
+from dance.variation import VariationRow, fold_bpm, lead_columns, variation_columns
 
 from .common import Clip
 from .styles import (
@@ -194,6 +194,8 @@ def prepare_styled(clips: list[Clip], config: GeneratorConfig) -> list[PreparedC
             )
     if config.variation:
         out = with_variation(out, config)
+    if config.lead:
+        out = with_lead(out, config)
     counts = {s: sum(c.split == "train" for c in out if c.style == s) for s in config.styles}
     log.info("styled training clips (with time-warped copies): %s", counts)
     return out
@@ -227,4 +229,20 @@ def with_variation(clips: list[PreparedClip], config: GeneratorConfig) -> list[P
             columns = variation_columns(rows, clip.style, tempo, clip.beat_times, n, fps, 0)
         audio = np.concatenate([clip.audio, columns], axis=1).astype(np.float32)
         final.append(replace(clip, audio=audio))
+    return final
+
+
+def with_lead(clips: list[PreparedClip], config: GeneratorConfig) -> list[PreparedClip]:
+    """The clips with the lead column appended to their input (prepare_styled): a validation
+    clip hears what inference would give its beat grid (dance.variation.lead_columns, seed 0);
+    a training clip's column is a placeholder that WindowDataset fills with each window's
+    measured side."""
+    final = []
+    for clip in clips:
+        n = clip.poses.shape[0]
+        if clip.split == "train":
+            column = np.zeros((n, 1), dtype=np.float32)
+        else:
+            column = lead_columns(clip.beat_times, n, config.fps, 0)
+        final.append(replace(clip, audio=np.concatenate([clip.audio, column], axis=1)))
     return final

@@ -75,3 +75,17 @@ def standardise(descriptors: np.ndarray, reference: np.ndarray) -> np.ndarray:
     std = reference.std(axis=0)
     z = (descriptors - mean) / np.where(std > 1e-9, std, np.inf)
     return np.clip(z, -STANDARD_CLIP, STANDARD_CLIP)
+
+
+LEAD_LIMBS = ("wrist", "elbow", "knee", "ankle")  # the joints whose speeds say which side leads
+
+
+def lead_side(poses: np.ndarray) -> float:
+    """Which side leads a window (frames, 18, 2): +1.0 when the right wrist, elbow, knee and
+    ankle move at least as far as the left ones, else -1.0 (dance.variation's lead input).
+    Mirroring a window changes its sign (bar exact ties)."""
+    xy = norm_to_px(poses).astype(np.float64)
+    travel = np.linalg.norm(np.diff(xy, axis=0), axis=-1).sum(axis=0)  # (18,)
+    right = sum(travel[JOINT[f"right_{limb}"]] for limb in LEAD_LIMBS)
+    left = sum(travel[JOINT[f"left_{limb}"]] for limb in LEAD_LIMBS)
+    return 1.0 if right >= left else -1.0

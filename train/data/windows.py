@@ -9,6 +9,7 @@ from torch.utils.data import Dataset
 from dance.skeleton import mirror_norm
 
 from .features import PreparedClip
+from .variation import lead_side
 
 MAX_STYLE_REPEAT = 4  # a style with few windows is repeated at most this often per epoch
 
@@ -22,10 +23,16 @@ class WindowDataset(Dataset):
     """
 
     def __init__(
-        self, clips: list[PreparedClip], window: int, stride: int, mirror: bool = False
+        self,
+        clips: list[PreparedClip],
+        window: int,
+        stride: int,
+        mirror: bool = False,
+        lead: bool = False,
     ) -> None:
         self.clips = clips
         self.window = window
+        self.lead = lead
         per_style: dict[str, list[tuple[int, int, bool]]] = {}
         for ci, clip in enumerate(clips):
             for start in range(0, clip.poses.shape[0] - window + 1, stride):
@@ -53,6 +60,9 @@ class WindowDataset(Dataset):
         if mirrored:
             poses = mirror_norm(poses)
         audio = clip.audio[start : start + self.window]
+        if self.lead:  # the last column: which side leads this window, as it is served
+            audio = audio.copy()
+            audio[:, -1] = lead_side(poses)
         return torch.from_numpy(np.ascontiguousarray(audio)), torch.from_numpy(
             np.ascontiguousarray(poses, dtype=np.float32)
         )
