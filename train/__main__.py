@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             weights[name] = float(value)
         config = dataclasses.replace(config, losses=dataclasses.replace(config.losses, **weights))
     scalars = {
-        f.name: f.type for f in dataclasses.fields(config) if f.type in ("int", "float", "bool")
+        f.name: f.type
+        for f in dataclasses.fields(config)
+        if f.type in ("int", "float", "bool", "str")
     }
     for item in args.set:
         name, _, value = item.partition("=")
@@ -119,8 +121,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"error: bad --set {item!r}; fields: {', '.join(sorted(scalars))}", file=sys.stderr
             )
             return 2
-        kind = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true", "yes")}
-        config = dataclasses.replace(config, **{name: kind[scalars[name]](value)})
+        kind = {
+            "int": int,
+            "float": float,
+            "bool": lambda v: v.lower() in ("1", "true", "yes"),
+            "str": str,
+        }
+        try:
+            config = dataclasses.replace(config, **{name: kind[scalars[name]](value)})
+        except ValueError as err:
+            print(f"error: --set {item!r}: {err}", file=sys.stderr)
+            return 2
     if not args.data.exists():
         print(f"error: {args.data}: no such data folder", file=sys.stderr)
         return 2

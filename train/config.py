@@ -17,6 +17,7 @@ from typing import Any
 
 from dance.checkpoint import config_from_dict
 from dance.model import GeneratorConfig
+from dance.variation import VARIATION_FEATURES
 
 FEATURES = ("mel", "onset", "chroma")  # the librosa front end's per-frame feature blocks
 STYLE_FEATURES = ("beat", "beat2", "tempo")  # beat-grid inputs only: motion-only clips have them
@@ -108,6 +109,15 @@ class TrainConfig:
         d_warmup_steps: the run's first steps train the discriminators only, so that a run
             started from a trained generator (`--init`) with new discriminators does not
             learn from their first, untrained judgements.
+        critic_target: what the style critic (losses.style_classification) learns to tell
+            apart and asks of the generated dance: "style", the requested style (the style
+            one-hot), or "manner", which of the last len(styles) manner numbers of the
+            variation input is the largest (with six styles: lean, arm and leg speed, bounce,
+            arm range, turning). "manner" is what stage 4 of 2026-12-02 trained with by
+            mistake (its critic read the input's last columns, which the variation input
+            had made manner numbers); its dances were two to three times as varied as the
+            same run's with the style as the target (checkpoints/README.md, section 4), so
+            the shipped recipe keeps it.
     """
 
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
@@ -133,10 +143,25 @@ class TrainConfig:
     val_seconds: float = 30.0
     keep: str = "best"
     d_warmup_steps: int = 0
+    critic_target: str = "style"
 
     def __post_init__(self) -> None:
         if self.keep not in ("best", "last"):
             raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")
+        if self.critic_target not in ("style", "manner"):
+            raise ValueError(
+                f"critic_target must be 'style' or 'manner', got {self.critic_target!r}"
+            )
+        if self.critic_target == "manner" and not self.generator.variation:
+            raise ValueError("critic_target='manner' needs the variation input")
+
+    def critic_columns(self) -> slice:
+        """The input columns whose argmax the style critic learns (see critic_target)."""
+        g = self.generator
+        if self.critic_target == "style":
+            return g.style_slice
+        end = g.style_slice.stop + len(VARIATION_FEATURES)  # the manner's last column
+        return slice(end - len(g.styles), end)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -249,13 +274,15 @@ PRESETS["styles-motion"] = replace(
 )
 # Stage 4: a new run started from the stage-3 generator's weights (`--init`) with the variation
 # input added (dance.variation; zero weights at first), new discriminators that train alone
-# for the first epoch, and the jitter term; four epochs of the generator after that.
+# for the first epoch, and the jitter term; four epochs of the generator after that. Its critic
+# tells manners apart, not styles (TrainConfig.critic_target).
 PRESETS["styles-variation"] = replace(
     PRESETS["styles-motion"],
     generator=replace(PRESETS["styles-motion"].generator, variation=True),
     losses=replace(PRESETS["styles-motion"].losses, jitter=20.0),
     epochs=STYLES_VARIATION_EPOCHS,
     d_warmup_steps=STYLES_WARMUP_STEPS,
+    critic_target="manner",
 )
 # Stage 4 with the lead input (dance.variation.lead_columns): which side of the body leads each
 # window, so that a window and its mirror image are no longer the same request.

@@ -143,7 +143,7 @@ class Trainer:
             self.style_critic = main_first(
                 self.env,
                 lambda: style_critic.load_or_fit(
-                    self.out, self.dataset, gcfg.style_slice, config.seed
+                    self.out, self.dataset, config.critic_columns(), config.seed
                 ),
             ).to(dev)
         # The saturation term reads the output layer before its tanh; a hook keeps the model's
@@ -229,7 +229,7 @@ class Trainer:
             seed_diversity_target=w.seed_diversity_target,
             half=half if pairs else None,
             style_critic=self.style_critic,
-            style_columns=self.config.generator.style_slice,
+            style_columns=self.config.critic_columns(),
             preactivation=self.preactivation,
             fps=self.config.generator.fps,
         )

@@ -309,3 +309,20 @@ def test_stage_4_with_the_lead_input() -> None:
     stage4, lead = PRESETS["styles-variation"], PRESETS["styles-lead"]
     assert lead.generator == dataclasses.replace(stage4.generator, lead=True)
     assert dataclasses.replace(lead, generator=stage4.generator) == stage4
+    assert lead.critic_columns() == stage4.critic_columns()  # the manner, never the lead
+
+
+def test_stage_4s_critic_reads_the_last_manner_numbers() -> None:
+    stage4 = PRESETS["styles-variation"]
+    g = stage4.generator
+    n = len(g.styles)
+    # What the shipped stage 4 trained with: the input's last len(styles) columns.
+    assert stage4.critic_columns() == slice(g.audio_input_size - n, g.audio_input_size)
+    manner_start = g.style_slice.stop
+    assert stage4.critic_columns().start >= manner_start
+    as_style = dataclasses.replace(stage4, critic_target="style")
+    assert as_style.critic_columns() == g.style_slice
+    with pytest.raises(ValueError, match="critic_target"):
+        dataclasses.replace(stage4, critic_target="tempo")
+    with pytest.raises(ValueError, match="variation input"):
+        dataclasses.replace(PRESETS["styles-motion"], critic_target="manner")
