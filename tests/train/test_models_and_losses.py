@@ -262,11 +262,9 @@ def test_the_ballroom_preset_is_the_ballroom_generators_recipe() -> None:
 
 
 def test_the_styles_preset_is_the_shipped_generators_recipe() -> None:
-    # The recipe's last stage (styles-variation) made it; its inputs add "energy" to stage 1's
-    # and the variation input, whose rows (one per training clip) training filled in.
+    # The recipe's last stage (styles-lead) made it; its inputs add "energy" to stage 1's and
+    # the variation and lead inputs; training filled in the manner rows (one per clip).
     model = dance.load_model(CHECKPOINT_DIR / "generator.safetensors")
-    assert dataclasses.replace(model.config, variations=()) == (
-        PRESETS["styles-variation"].generator
-    )
+    assert dataclasses.replace(model.config, variations=()) == PRESETS["styles-lead"].generator
     assert {row[0] for row in model.config.variations} == set(model.config.styles)
     assert model.config.styles == ("waltz", "tango", "chacha", "rumba", "modern", "street")
