@@ -75,6 +75,12 @@ def phrase_bounds(beat_times: np.ndarray, n_frames: int, fps: float) -> list[int
     return [0, *sorted({int(f) for f in frames if 0 < f < n_frames})]
 
 
+def phrase_spans(beat_times: np.ndarray, n_frames: int, fps: float) -> list[tuple[int, int]]:
+    """(start, stop) frames of each phrase (phrase_bounds), together covering the dance."""
+    bounds = phrase_bounds(beat_times, n_frames, fps)
+    return list(zip(bounds, [*bounds[1:], n_frames], strict=True))
+
+
 def tempo_weights(rows: Sequence[VariationRow], tempo_bpm: float) -> np.ndarray:
     """Probability of each row for a song of tempo_bpm: a Gaussian in log2 tempo."""
     song = np.log2(fold_bpm(tempo_bpm))
@@ -120,10 +126,9 @@ def variation_columns(
         raise ValueError(f"no variation rows for the style {style!r}")
     p = tempo_weights(mine, tempo_bpm)
     rng = np.random.default_rng(seed)
-    bounds = phrase_bounds(beat_times, n_frames, fps)
     levels = np.empty((n_frames, len(VARIATION_FEATURES)), dtype=np.float64)
     previous = -1
-    for start, stop in zip(bounds, [*bounds[1:], n_frames], strict=True):
+    for start, stop in phrase_spans(beat_times, n_frames, fps):
         q = p.copy()
         if previous >= 0 and len(mine) > 1:
             q[previous] = 0.0
@@ -138,9 +143,9 @@ def lead_columns(beat_times: np.ndarray, n_frames: int, fps: float, seed: int) -
     with even odds, drawn with the seed; phrases cross-fade. The same arguments give the same
     column, and the manners drawn with the same seed do not depend on it."""
     rng = np.random.default_rng([seed, LEAD_STREAM])
-    bounds = phrase_bounds(beat_times, n_frames, fps)
-    sides = rng.choice(np.array([1.0, -1.0]), size=len(bounds))
+    spans = phrase_spans(beat_times, n_frames, fps)
+    sides = rng.choice(np.array([1.0, -1.0]), size=len(spans))
     levels = np.empty((n_frames, 1), dtype=np.float64)
-    for side, start, stop in zip(sides, bounds, [*bounds[1:], n_frames], strict=True):
+    for side, (start, stop) in zip(sides, spans, strict=True):
         levels[start:stop] = side
     return crossfade(levels, fps).astype(np.float32)
