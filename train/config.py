@@ -60,6 +60,10 @@ class LossWeights:
         style_classification: cross-entropy of a frozen style classifier, trained on the
             run's real windows, on the generated dance against the requested style (see
             train/style_critic.py; needs a generator with styles; not in the paper).
+        manner_classification: the same with a second critic, which tells the manners apart
+            (which manner number of the variation input is the largest; see
+            TrainConfig.critic_target), so that a run can ask for the style and the manner at
+            once (needs the variation input; not in the paper).
     """
 
     adv_frame: float = 1.0
@@ -76,6 +80,7 @@ class LossWeights:
     seed_diversity: float = 0.0
     beat_alignment: float = 0.0
     style_classification: float = 0.0
+    manner_classification: float = 0.0
     seed_diversity_target: float = 0.03
 
 
@@ -154,12 +159,19 @@ class TrainConfig:
             )
         if self.critic_target == "manner" and not self.generator.variation:
             raise ValueError("critic_target='manner' needs the variation input")
+        if self.losses.manner_classification > 0 and not self.generator.variation:
+            raise ValueError("the manner_classification loss needs the variation input")
 
     def critic_columns(self) -> slice:
         """The input columns whose argmax the style critic learns (see critic_target)."""
-        g = self.generator
         if self.critic_target == "style":
-            return g.style_slice
+            return self.generator.style_slice
+        return self.manner_columns()
+
+    def manner_columns(self) -> slice:
+        """The variation input's last len(styles) manner numbers, which a manner critic tells
+        apart by their argmax (never the lead column after them)."""
+        g = self.generator
         end = g.style_slice.stop + len(VARIATION_FEATURES)  # the manner's last column
         return slice(end - len(g.styles), end)
 
@@ -289,6 +301,15 @@ PRESETS["styles-variation"] = replace(
 PRESETS["styles-lead"] = replace(
     PRESETS["styles-variation"],
     generator=replace(PRESETS["styles-variation"].generator, lead=True),
+)
+# Stage 4 with two critics: one asks for the requested style (critic_target="style"), the
+# other for the requested manner (losses.manner_classification). With the manner critic alone
+# a style drifts from its prototype (the waltz shakes); with the style critic alone the
+# dances of a style are alike (checkpoints/README.md, section 4).
+PRESETS["styles-both"] = replace(
+    PRESETS["styles-lead"],
+    losses=replace(PRESETS["styles-lead"].losses, manner_classification=6.0),
+    critic_target="style",
 )
 # The ballroom-only generator's recipe (docs/model-card-ballroom.md): the cpu preset with the
 # rhythm inputs (beat phase and local pulse) and the beat-alignment loss; `--preset ballroom`

@@ -146,6 +146,18 @@ class Trainer:
                     self.out, self.dataset, config.critic_columns(), config.seed
                 ),
             ).to(dev)
+        self.manner_critic = None
+        if config.losses.manner_classification > 0:
+            self.manner_critic = main_first(
+                self.env,
+                lambda: style_critic.load_or_fit(
+                    self.out,
+                    self.dataset,
+                    config.manner_columns(),
+                    config.seed,
+                    style_critic.MANNER_CRITIC_FILE,
+                ),
+            ).to(dev)
         # The saturation term reads the output layer before its tanh; a hook keeps the model's
         # forward (and DDP's wrapper of it) as inference runs it.
         self.preactivation: torch.Tensor | None = None
@@ -230,6 +242,8 @@ class Trainer:
             half=half if pairs else None,
             style_critic=self.style_critic,
             style_columns=self.config.critic_columns(),
+            manner_critic=self.manner_critic,
+            manner_columns=self.config.manner_columns() if self.manner_critic else None,
             preactivation=self.preactivation,
             fps=self.config.generator.fps,
         )

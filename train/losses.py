@@ -245,6 +245,8 @@ class GeneratorBatch:
     half: int | None
     style_critic: nn.Module | None = None
     style_columns: slice | None = None  # where the style one-hot lies in `audio`
+    manner_critic: nn.Module | None = None
+    manner_columns: slice | None = None  # the manner numbers the manner critic tells apart
     preactivation: torch.Tensor | None = None  # the generator's output layer, before its tanh
     fps: float = MODEL_FPS  # pose frames per second, for the jitter term
     logs: dict[str, float] = field(default_factory=dict)
@@ -270,14 +272,18 @@ def _beat_alignment_term(b: GeneratorBatch) -> torch.Tensor:
     return beat_alignment(b.fake, torch.atan2(b.audio[..., col], b.audio[..., col + 1]))
 
 
-def _style_classification_term(b: GeneratorBatch) -> torch.Tensor | None:
-    if b.style_critic is None:
+def _critic_term(
+    b: GeneratorBatch, critic: nn.Module | None, columns: slice | None, name: str
+) -> torch.Tensor | None:
+    """Cross-entropy of a frozen critic on the generated dance against the argmax of the input
+    `columns`; logs the critic's accuracy as g/<name>_accuracy."""
+    if critic is None:
         return None
-    if b.style_columns is None:
-        raise ValueError("the style_classification term needs the batch's style_columns")
-    logits = b.style_critic(b.fake)
-    target = style_targets(b.audio, b.style_columns)
-    b.logs["g/style_accuracy"] = (logits.argmax(dim=1) == target).float().mean().item()
+    if columns is None:
+        raise ValueError(f"the {name}_classification term needs the batch's {name}_columns")
+    logits = critic(b.fake)
+    target = style_targets(b.audio, columns)
+    b.logs[f"g/{name}_accuracy"] = (logits.argmax(dim=1) == target).float().mean().item()
     return F.cross_entropy(logits, target)
 
 
@@ -315,7 +321,13 @@ GENERATOR_TERMS: tuple[Term, ...] = (
     Term("jitter", lambda b: jitter(b.fake, b.real, b.fps)),
     Term("beat_alignment", _beat_alignment_term),
     Term("perceptual", _perceptual_term),
-    Term("style_classification", _style_classification_term),
+    Term(
+        "style_classification", lambda b: _critic_term(b, b.style_critic, b.style_columns, "style")
+    ),
+    Term(
+        "manner_classification",
+        lambda b: _critic_term(b, b.manner_critic, b.manner_columns, "manner"),
+    ),
 )
 
 

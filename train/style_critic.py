@@ -27,6 +27,7 @@ from dance.skeleton import JOINT, N_JOINTS
 log = logging.getLogger(__name__)
 
 CRITIC_FILE = "style_critic.pt"
+MANNER_CRITIC_FILE = "manner_critic.pt"  # the second critic of losses.manner_classification
 CRITIC_STEPS = 600  # Adam steps of pretraining: about a minute on one CPU core
 CRITIC_POSE_NOISE = 0.01  # std of the noise added to real poses in pretraining (normalised units)
 
@@ -112,10 +113,12 @@ def fit_style_critic(
     return critic, correct / max(seen, 1)
 
 
-def load_or_fit(out: Path, dataset: Dataset, columns: slice, seed: int) -> StyleCritic:
-    """The run's critic from `out`, or a new one fitted and saved there (so resumed runs and
-    the other DDP ranks use the same critic); `columns` holds the style one-hot."""
-    path = out / CRITIC_FILE
+def load_or_fit(
+    out: Path, dataset: Dataset, columns: slice, seed: int, filename: str = CRITIC_FILE
+) -> StyleCritic:
+    """The run's critic from `out / filename`, or a new one fitted and saved there (so resumed
+    runs and the other DDP ranks use the same critic); `columns` holds what it tells apart."""
+    path = out / filename
     n_styles = columns.stop - columns.start
     critic = StyleCritic(n_styles)
     if path.exists():
@@ -125,7 +128,7 @@ def load_or_fit(out: Path, dataset: Dataset, columns: slice, seed: int) -> Style
             p.requires_grad_(False)
         return critic
     critic, accuracy = fit_style_critic(dataset, columns, seed=seed)
-    log.info("style critic: training-window accuracy %.3f over %d styles", accuracy, n_styles)
+    log.info("%s: training-window accuracy %.3f over %d classes", filename, accuracy, n_styles)
     tmp = path.with_suffix(".tmp")
     torch.save(critic.state_dict(), tmp)
     tmp.replace(path)

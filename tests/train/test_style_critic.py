@@ -116,5 +116,51 @@ def test_the_loss_term_asks_for_the_requested_style() -> None:
     assert loss(audio) < 0.2 < 1.0 < loss(wrong)
 
 
+def test_two_critics_each_ask_for_their_own_columns() -> None:
+    """With a manner critic beside the style critic, each term reads its own columns: asking
+    for another manner raises only the manner term, another style only the style term."""
+    data = style_windows()
+    audio, poses = data.tensors
+    # The manner a window shows is a function of its pose (its style, shifted by one).
+    audio = audio.clone()
+    audio[:, :, COLUMNS.stop :] = 0.0
+    manner = slice(COLUMNS.stop, COLUMNS.stop + N_STYLES)
+    audio[:, :, manner] = torch.roll(audio[:, :, COLUMNS], 1, dims=2)
+    styles, _ = fit_style_critic(TensorDataset(audio, poses), COLUMNS, steps=150)
+    manners, _ = fit_style_critic(TensorDataset(audio, poses), manner, steps=150)
+
+    def losses(a: torch.Tensor) -> tuple[float, float]:
+        batch = GeneratorBatch(
+            audio=a,
+            real=poses,
+            fake=poses.clone(),
+            frame_d=None,
+            seq_d=None,
+            stgcn=None,
+            stgcn_block_weights=(),
+            beat_column=-1,
+            seed_diversity_target=0.0,
+            half=None,
+            style_critic=styles,
+            style_columns=COLUMNS,
+            manner_critic=manners,
+            manner_columns=manner,
+        )
+        weights = {f.name: 0.0 for f in dataclasses.fields(LossWeights)}
+        weights |= {"style_classification": 1.0, "manner_classification": 1.0}
+        _, logs = generator_loss(batch, weights)
+        return logs["g/style_classification"], logs["g/manner_classification"]
+
+    other_manner, other_style = audio.clone(), audio.clone()
+    other_manner[:, :, manner] = torch.roll(audio[:, :, manner], 1, dims=2)
+    other_style[:, :, COLUMNS] = torch.roll(audio[:, :, COLUMNS], 1, dims=2)
+    style_ok, manner_ok = losses(audio)
+    assert style_ok < 0.2 and manner_ok < 0.2
+    style_same, manner_wrong = losses(other_manner)
+    assert style_same == style_ok and manner_wrong > 1.0
+    style_wrong, manner_same = losses(other_style)
+    assert style_wrong > 1.0 and manner_same == manner_ok
+
+
 def test_critic_shapes() -> None:
     assert StyleCritic(6)(torch.zeros(4, 50, 18, 2)).shape == (4, 6)

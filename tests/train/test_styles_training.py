@@ -234,8 +234,12 @@ def test_a_run_started_from_a_generator_adds_the_variation_and_lead_inputs(
     first = train(styled_tiny(epochs=1), all_sources, tmp_path / "first", progress=False)
     source = tmp_path / "first" / "generator.safetensors"
     base = styled_tiny(epochs=1)
-    config = dataclasses.replace(
-        base, generator=dataclasses.replace(base.generator, variation=True, lead=True)
+    config = dataclasses.replace(  # stage 4's shape, with both critics (styles-both)
+        base,
+        generator=dataclasses.replace(base.generator, variation=True, lead=True),
+        losses=dataclasses.replace(
+            base.losses, style_classification=1.0, manner_classification=1.0
+        ),
     )
     out = tmp_path / "second"
     # Before any step the widened generator dances exactly as the one it started from.
@@ -251,6 +255,8 @@ def test_a_run_started_from_a_generator_adds_the_variation_and_lead_inputs(
         result = trainer.fit()
     finally:
         trainer.close()
+    assert {"g/style_classification", "g/manner_classification"} <= set(result.last_losses)
+    assert (out / "style_critic.pt").exists() and (out / "manner_critic.pt").exists()
     model = dance.load_model(out / "generator.safetensors")
     assert model.config.variation and model.config.variations and model.config.lead
     assert model.meta["init"]["trained_steps"] == first.steps
@@ -310,6 +316,17 @@ def test_stage_4_with_the_lead_input() -> None:
     assert lead.generator == dataclasses.replace(stage4.generator, lead=True)
     assert dataclasses.replace(lead, generator=stage4.generator) == stage4
     assert lead.critic_columns() == stage4.critic_columns()  # the manner, never the lead
+
+
+def test_stage_4_with_both_critics() -> None:
+    lead, both = PRESETS["styles-lead"], PRESETS["styles-both"]
+    assert both.generator == lead.generator
+    assert both.critic_columns() == both.generator.style_slice  # the first asks for the style
+    assert both.manner_columns() == lead.critic_columns()  # the second for the manner
+    assert both.losses.manner_classification > 0 and both.losses.style_classification > 0
+    assert dataclasses.replace(both.losses, manner_classification=0.0) == lead.losses
+    with pytest.raises(ValueError, match="manner_classification loss needs the variation"):
+        dataclasses.replace(PRESETS["styles-motion"], losses=both.losses)
 
 
 def test_stage_4s_critic_reads_the_last_manner_numbers() -> None:
