@@ -25,6 +25,7 @@ STYLES = ("waltz", "tango", "chacha", "rumba", "modern", "street")  # the styles
 STYLES_CRITIC_EPOCHS = 7  # where stage 2 of the shipped recipe ends (epoch 3 to this)
 STYLES_MOTION_EPOCHS = 9  # where stage 3 ends (from stage 2's best epoch to this)
 STYLES_VARIATION_EPOCHS = 5  # stage 4's epochs, a fresh run started from stage 3's generator
+STYLES_LEAD_EPOCHS = 6  # the shipped stage 4 (styles-lead): its epoch 6 had the lowest val FID_k
 STYLES_WARMUP_STEPS = 1082  # stage 4's first epoch (1,082 batches) trains its new discriminators
 
 
@@ -297,10 +298,11 @@ PRESETS["styles-variation"] = replace(
     critic_target="manner",
 )
 # Stage 4 with the lead input (dance.variation.lead_columns): which side of the body leads each
-# window, so that a window and its mirror image are no longer the same request.
+# window, so that a window and its mirror image are no longer the same request; one epoch more.
 PRESETS["styles-lead"] = replace(
     PRESETS["styles-variation"],
     generator=replace(PRESETS["styles-variation"].generator, lead=True),
+    epochs=STYLES_LEAD_EPOCHS,
 )
 # Stage 4 with two critics: one asks for the requested style (critic_target="style"), the
 # other for the requested manner (losses.manner_classification). With the manner critic alone
@@ -309,6 +311,7 @@ PRESETS["styles-lead"] = replace(
 PRESETS["styles-both"] = replace(
     PRESETS["styles-lead"],
     losses=replace(PRESETS["styles-lead"].losses, manner_classification=6.0),
+    epochs=STYLES_VARIATION_EPOCHS,
     critic_target="style",
 )
 # The ballroom-only generator's recipe (docs/model-card-ballroom.md): the cpu preset with the

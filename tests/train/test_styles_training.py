@@ -314,7 +314,9 @@ def test_each_window_hears_which_side_leads_it(all_sources: Path) -> None:
 def test_stage_4_with_the_lead_input() -> None:
     stage4, lead = PRESETS["styles-variation"], PRESETS["styles-lead"]
     assert lead.generator == dataclasses.replace(stage4.generator, lead=True)
-    assert dataclasses.replace(lead, generator=stage4.generator) == stage4
+    # One epoch more (the shipped generator is its epoch 6), nothing else changed.
+    assert lead.epochs == stage4.epochs + 1
+    assert dataclasses.replace(lead, generator=stage4.generator, epochs=stage4.epochs) == stage4
     assert lead.critic_columns() == stage4.critic_columns()  # the manner, never the lead
 
 
@@ -323,6 +325,7 @@ def test_stage_4_with_both_critics() -> None:
     assert both.generator == lead.generator
     assert both.critic_columns() == both.generator.style_slice  # the first asks for the style
     assert both.manner_columns() == lead.critic_columns()  # the second for the manner
+    assert both.epochs == PRESETS["styles-variation"].epochs  # as its ablation run trained
     assert both.losses.manner_classification > 0 and both.losses.style_classification > 0
     assert dataclasses.replace(both.losses, manner_classification=0.0) == lead.losses
     with pytest.raises(ValueError, match="manner_classification loss needs the variation"):
