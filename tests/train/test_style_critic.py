@@ -43,6 +43,29 @@ def style_windows(n_per_style: int = 32, frames: int = 20) -> TensorDataset:
     return TensorDataset(torch.from_numpy(np.stack(audio)), torch.from_numpy(np.stack(poses)))
 
 
+def critic_batch(audio: torch.Tensor, fake: torch.Tensor, **critics: object) -> GeneratorBatch:
+    """A generator batch with only what the critic terms read (`critics`: the critics and
+    their columns); the real poses are the fake ones."""
+    return GeneratorBatch(
+        audio=audio,
+        real=fake.detach(),
+        fake=fake,
+        frame_d=None,
+        seq_d=None,
+        stgcn=None,
+        stgcn_block_weights=(),
+        beat_column=-1,
+        seed_diversity_target=0.0,
+        half=None,
+        **critics,
+    )
+
+
+def only_weights(*names: str) -> dict[str, float]:
+    """Loss weights with every term off but `names` (weight 1)."""
+    return {f.name: float(f.name in names) for f in dataclasses.fields(LossWeights)}
+
+
 def test_style_targets_read_the_one_hot_not_the_columns_after_it() -> None:
     audio = torch.zeros(2, 5, 2 + N_STYLES + N_MANNER)
     audio[0, :, 2 + 2] = 1
@@ -93,22 +116,10 @@ def test_the_loss_term_asks_for_the_requested_style() -> None:
     wrong = torch.roll(audio, 32, dims=0)  # each window asked for another style
 
     def loss(a: torch.Tensor) -> float:
-        batch = GeneratorBatch(
-            audio=a,
-            real=poses,
-            fake=poses.clone().requires_grad_(True),
-            frame_d=None,
-            seq_d=None,
-            stgcn=None,
-            stgcn_block_weights=(),
-            beat_column=-1,
-            seed_diversity_target=0.0,
-            half=None,
-            style_critic=critic,
-            style_columns=COLUMNS,
+        batch = critic_batch(
+            a, poses.clone().requires_grad_(True), style_critic=critic, style_columns=COLUMNS
         )
-        weights = {f.name: 0.0 for f in dataclasses.fields(LossWeights)}  # every other term off
-        total, logs = generator_loss(batch, {**weights, "style_classification": 1.0})
+        total, logs = generator_loss(batch, only_weights("style_classification"))
         total.backward()
         assert batch.fake.grad is not None and batch.fake.grad.abs().sum() > 0
         return logs["g/style_classification"]
@@ -130,24 +141,15 @@ def test_two_critics_each_ask_for_their_own_columns() -> None:
     manners, _ = fit_style_critic(TensorDataset(audio, poses), manner, steps=150)
 
     def losses(a: torch.Tensor) -> tuple[float, float]:
-        batch = GeneratorBatch(
-            audio=a,
-            real=poses,
-            fake=poses.clone(),
-            frame_d=None,
-            seq_d=None,
-            stgcn=None,
-            stgcn_block_weights=(),
-            beat_column=-1,
-            seed_diversity_target=0.0,
-            half=None,
+        batch = critic_batch(
+            a,
+            poses.clone(),
             style_critic=styles,
             style_columns=COLUMNS,
             manner_critic=manners,
             manner_columns=manner,
         )
-        weights = {f.name: 0.0 for f in dataclasses.fields(LossWeights)}
-        weights |= {"style_classification": 1.0, "manner_classification": 1.0}
+        weights = only_weights("style_classification", "manner_classification")
         _, logs = generator_loss(batch, weights)
         return logs["g/style_classification"], logs["g/manner_classification"]
 
