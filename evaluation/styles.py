@@ -386,8 +386,10 @@ def contact_sheets(
     songs: Sequence[str],
     out: Path,
     fps: float,
+    seed: int,
 ) -> list[Path]:
-    """One sheet per song: a row per style, the seed-0 dance, SHEET_FRAMES poses each."""
+    """One sheet per song: a row per style, its dance with `seed` (the first seed evaluated),
+    SHEET_FRAMES poses each."""
     from train.preview import contact_sheet
 
     paths = []
@@ -397,8 +399,8 @@ def contact_sheets(
                 name=f"{style} on {song}", source="generated", genre=style, poses=k, fps=fps
             )
             for style, items in dances.items()
-            for name, seed, k in items
-            if name == song and seed == 0
+            for name, dance_seed, k in items
+            if name == song and dance_seed == seed
         ]
         paths.append(contact_sheet(rows, out / f"sheet_{song}.png", frames=SHEET_FRAMES))
     return paths
@@ -456,7 +458,8 @@ def run(args: argparse.Namespace) -> int:
     )
 
     args.out.mkdir(parents=True, exist_ok=True)
-    sheets = contact_sheets(dances, [m.name for m in others][:SHEET_SONGS], args.out, fps)
+    sheet_songs = [m.name for m in others][:SHEET_SONGS]
+    sheets = contact_sheets(dances, sheet_songs, args.out, fps, seed=args.seeds[0])
     table = markdown(rows, styles)
     (args.out / "table.md").write_text(table + "\n" + auto_md)
     meta = {

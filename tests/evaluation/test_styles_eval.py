@@ -11,6 +11,7 @@ from dance.skeleton import JOINT, px_to_norm
 from evaluation.styles import (
     StyleClassifier,
     body_stats,
+    contact_sheets,
     loudness_follow,
     window_descriptor,
     windows,
@@ -99,3 +100,23 @@ def test_loudness_follow_tells_a_dance_that_livens_with_the_song() -> None:
     px = dance_px(frames)
     px[:, :, 0] += (amplitude[::-1] * np.sin(2 * np.pi * 1.0 * t))[:, None]
     assert loudness_follow(px_to_norm(px), song) < -0.8
+
+
+def test_contact_sheets_draw_the_seed_asked_for(tmp_path) -> None:
+    """Run with --seeds 3 4 5, the sheets draw seed 3's dances (there is no seed 0 to draw)."""
+    from PIL import Image
+
+    still = px_to_norm(dance_px(60)).astype(np.float32)
+    arms_up = px_to_norm(dance_px(60, arms_up=True)).astype(np.float32)
+    both = {s: [("song", 3, still), ("song", 4, arms_up)] for s in ("waltz", "street")}
+    only_3 = {s: [("song", 3, still)] for s in ("waltz", "street")}
+
+    def sheet(dances, seed: int, name: str) -> np.ndarray:
+        (path,) = contact_sheets(dances, ["song"], tmp_path / name, 10.0, seed=seed)
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"))
+
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir(), (tmp_path / "c").mkdir()
+    drawn_3 = sheet(both, 3, "a")
+    np.testing.assert_array_equal(drawn_3, sheet(only_3, 3, "b"))
+    assert not np.array_equal(drawn_3, sheet(both, 4, "c"))
