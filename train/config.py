@@ -307,7 +307,8 @@ PRESETS["styles-lead"] = replace(
 # Stage 4 with two critics: one asks for the requested style (critic_target="style"), the
 # other for the requested manner (losses.manner_classification). With the manner critic alone
 # a style drifts from its prototype (the waltz shakes); with the style critic alone the
-# dances of a style are alike (checkpoints/README.md, section 4).
+# dances of a style are alike. Measured with both: still alike (Div_k 0.49-0.84 of the real at
+# epoch 5), 27 of the 42 per-style checks; an ablation (checkpoints/README.md, section 4).
 PRESETS["styles-both"] = replace(
     PRESETS["styles-lead"],
     losses=replace(PRESETS["styles-lead"].losses, manner_classification=6.0),
