@@ -15,6 +15,7 @@ preview.py.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import time
@@ -139,25 +140,12 @@ class Trainer:
         if config.losses.style_classification > 0:
             if not gcfg.styles:
                 raise ValueError("the style_classification loss needs a generator with styles")
-            # Rank 0 fits and saves the critic; the other ranks (and resumed runs) load it.
-            self.style_critic = main_first(
-                self.env,
-                lambda: style_critic.load_or_fit(
-                    self.out, self.dataset, config.critic_columns(), config.seed
-                ),
-            ).to(dev)
+            self.style_critic = self._critic(config.critic_columns(), style_critic.CRITIC_FILE)
         self.manner_critic = None
         if config.losses.manner_classification > 0:
-            self.manner_critic = main_first(
-                self.env,
-                lambda: style_critic.load_or_fit(
-                    self.out,
-                    self.dataset,
-                    config.manner_columns(),
-                    config.seed,
-                    style_critic.MANNER_CRITIC_FILE,
-                ),
-            ).to(dev)
+            self.manner_critic = self._critic(
+                config.manner_columns(), style_critic.MANNER_CRITIC_FILE
+            )
         # The saturation term reads the output layer before its tanh; a hook keeps the model's
         # forward (and DDP's wrapper of it) as inference runs it.
         self.preactivation: torch.Tensor | None = None
@@ -203,6 +191,14 @@ class Trainer:
             save_checkpoint(self.generator, self.out / GENERATOR_FILE, state.run_meta(self))
 
     # ----------------------------------------------------------------- one step
+    def _critic(self, columns: slice, filename: str) -> torch.nn.Module:
+        """The run's frozen critic of `columns`: rank 0 fits and saves it as `filename`, the
+        other ranks (and resumed runs) load it."""
+        fit = functools.partial(
+            style_critic.load_or_fit, self.out, self.dataset, columns, self.config.seed, filename
+        )
+        return main_first(self.env, fit).to(self.env.device)
+
     def _keep_preactivation(self, module: torch.nn.Module, args: Any, output: torch.Tensor) -> None:
         self.preactivation = output if torch.is_grad_enabled() else None
 

@@ -112,11 +112,11 @@ def test_contact_sheets_draw_the_seed_asked_for(tmp_path) -> None:
     only_3 = {s: [("song", 3, still)] for s in ("waltz", "street")}
 
     def sheet(dances, seed: int, name: str) -> np.ndarray:
+        (tmp_path / name).mkdir()
         (path,) = contact_sheets(dances, ["song"], tmp_path / name, 10.0, seed=seed)
         with Image.open(path) as image:
             return np.asarray(image.convert("RGB"))
 
-    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir(), (tmp_path / "c").mkdir()
     drawn_3 = sheet(both, 3, "a")
     np.testing.assert_array_equal(drawn_3, sheet(only_3, 3, "b"))
     assert not np.array_equal(drawn_3, sheet(both, 4, "c"))
