@@ -65,6 +65,11 @@ class LossWeights:
             (which manner number of the variation input is the largest; see
             TrainConfig.critic_target), so that a run can ask for the style and the manner at
             once (needs the variation input; not in the paper).
+        style_confidence: when above 0, the style_classification term counts only the
+            windows whose requested class the critic gives less than this probability, and
+            only by how far (a hinge on the cross-entropy at -log(style_confidence)): a dance
+            the critic already recognises is not pushed further towards its style's most
+            typical pose, which made a style's dances alike (not in the paper).
     """
 
     adv_frame: float = 1.0
@@ -83,6 +88,7 @@ class LossWeights:
     style_classification: float = 0.0
     manner_classification: float = 0.0
     seed_diversity_target: float = 0.03
+    style_confidence: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -235,6 +235,7 @@ class Trainer:
             stgcn_block_weights=cfg.stgcn_block_weights,
             beat_column=self.beat_column,
             seed_diversity_target=w.seed_diversity_target,
+            style_confidence=w.style_confidence,
             half=half if pairs else None,
             style_critic=self.style_critic,
             style_columns=self.config.critic_columns(),

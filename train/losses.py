@@ -8,6 +8,7 @@ Adversarial terms use BCE on logits (the paper's sigmoid + BCE, computed stably)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -243,6 +244,7 @@ class GeneratorBatch:
     beat_column: int
     seed_diversity_target: float
     half: int | None
+    style_confidence: float = 0.0  # LossWeights.style_confidence
     style_critic: nn.Module | None = None
     style_columns: slice | None = None  # where the style one-hot lies in `audio`
     manner_critic: nn.Module | None = None
@@ -273,10 +275,15 @@ def _beat_alignment_term(b: GeneratorBatch) -> torch.Tensor:
 
 
 def _critic_term(
-    b: GeneratorBatch, critic: nn.Module | None, columns: slice | None, name: str
+    b: GeneratorBatch,
+    critic: nn.Module | None,
+    columns: slice | None,
+    name: str,
+    confidence: float = 0.0,
 ) -> torch.Tensor | None:
     """Cross-entropy of a frozen critic on the generated dance against the argmax of the input
-    `columns`; logs the critic's accuracy as g/<name>_accuracy."""
+    `columns`, each window's counted only above -log(confidence) when confidence > 0; logs the
+    critic's accuracy as g/<name>_accuracy."""
     if critic is None:
         return None
     if columns is None:
@@ -284,7 +291,10 @@ def _critic_term(
     logits = critic(b.fake)
     target = style_targets(b.audio, columns)
     b.logs[f"g/{name}_accuracy"] = (logits.argmax(dim=1) == target).float().mean().item()
-    return F.cross_entropy(logits, target)
+    if not confidence:
+        return F.cross_entropy(logits, target)
+    per_window = F.cross_entropy(logits, target, reduction="none")
+    return F.relu(per_window + math.log(confidence)).mean()
 
 
 def _saturation_term(b: GeneratorBatch) -> torch.Tensor | None:
@@ -322,7 +332,8 @@ GENERATOR_TERMS: tuple[Term, ...] = (
     Term("beat_alignment", _beat_alignment_term),
     Term("perceptual", _perceptual_term),
     Term(
-        "style_classification", lambda b: _critic_term(b, b.style_critic, b.style_columns, "style")
+        "style_classification",
+        lambda b: _critic_term(b, b.style_critic, b.style_columns, "style", b.style_confidence),
     ),
     Term(
         "manner_classification",

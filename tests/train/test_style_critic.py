@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 import torch
 from torch.utils.data import TensorDataset
 
@@ -166,3 +167,34 @@ def test_two_critics_each_ask_for_their_own_columns() -> None:
 
 def test_critic_shapes() -> None:
     assert StyleCritic(6)(torch.zeros(4, 50, 18, 2)).shape == (4, 6)
+
+
+def test_a_confidence_hinge_spares_recognised_windows() -> None:
+    """With style_confidence, a window the critic already gives its requested style with at
+    least that probability adds nothing and no gradient; the others add their cross-entropy
+    less -log(confidence)."""
+    data = style_windows()
+    critic, _ = fit_style_critic(data, COLUMNS, steps=150)
+    audio, poses = data.tensors
+    wrong = torch.roll(audio, 32, dims=0)
+    mixed = torch.cat([audio[:48], wrong[48:]])  # the first 48 asked for their own style
+
+    def term(a: torch.Tensor, confidence: float) -> tuple[float, torch.Tensor]:
+        batch = critic_batch(
+            a, poses.clone().requires_grad_(True), style_critic=critic, style_columns=COLUMNS
+        )
+        batch.style_confidence = confidence
+        total, logs = generator_loss(batch, only_weights("style_classification"))
+        total.backward()
+        return logs["g/style_classification"], batch.fake.grad
+
+    with torch.no_grad():
+        ce = torch.nn.functional.cross_entropy(
+            critic(poses), style_targets(mixed, COLUMNS), reduction="none"
+        )
+    assert ce[:48].max() < -np.log(0.8) < ce[48:].min()  # the premise: recognised, not
+    hinged, grad = term(mixed, 0.8)
+    assert hinged == pytest.approx((ce[48:] + np.log(0.8)).sum().item() / len(ce), rel=1e-5)
+    assert grad[:48].abs().max() == 0 and grad[48:].abs().sum() > 0
+    plain, _ = term(mixed, 0.0)
+    assert plain == pytest.approx(ce.mean().item(), rel=1e-5)
