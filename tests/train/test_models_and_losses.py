@@ -244,7 +244,12 @@ def test_every_generator_term_has_a_weight_and_every_weight_a_use() -> None:
     assert len(set(terms)) == len(terms)
     assert set(terms) <= weights
     # The rest weigh the discriminators' terms or parameterise a generator term.
-    assert weights - set(terms) == {"gradient_penalty", "mismatch", "seed_diversity_target"}
+    assert weights - set(terms) == {
+        "gradient_penalty",
+        "mismatch",
+        "seed_diversity_target",
+        "style_confidence",
+    }
 
 
 def test_the_ballroom_preset_is_the_ballroom_generators_recipe() -> None:
