@@ -305,10 +305,14 @@ PRESETS["styles-variation"] = replace(
 )
 # Stage 4 with the lead input (dance.variation.lead_columns): which side of the body leads each
 # window, so that a window and its mirror image are no longer the same request; one epoch more.
+# It exports the epoch with the lowest validation FID_k: over seeds 0-3 that epoch met the
+# most per-style checks of epochs 3-6 in every run (33, 22, 23, 23; checkpoints/README.md,
+# section 4), and for seed 0, the shipped run, it is the last epoch anyway.
 PRESETS["styles-lead"] = replace(
     PRESETS["styles-variation"],
     generator=replace(PRESETS["styles-variation"].generator, lead=True),
     epochs=STYLES_LEAD_EPOCHS,
+    keep="best",
 )
 # Stage 4 with two critics: one asks for the requested style (critic_target="style"), the
 # other for the requested manner (losses.manner_classification). With the manner critic alone
@@ -320,6 +324,7 @@ PRESETS["styles-both"] = replace(
     losses=replace(PRESETS["styles-lead"].losses, manner_classification=6.0),
     epochs=STYLES_VARIATION_EPOCHS,
     critic_target="style",
+    keep="last",  # as its ablation run exported
 )
 # The ballroom-only generator's recipe (docs/model-card-ballroom.md): the cpu preset with the
 # rhythm inputs (beat phase and local pulse) and the beat-alignment loss; `--preset ballroom`
