@@ -85,31 +85,47 @@ def window_starts(n_frames: int, window: int, overlap: int) -> list[int]:
     return starts
 
 
-def blend_weights(window: int, overlap: int, first: bool, last: bool) -> np.ndarray:
+def blend_weights(
+    window: int, overlap: int, first: bool, last: bool, drop_tail: int = 0
+) -> np.ndarray:
     """Per-frame crossfade weights (window,) for one window: raised-cosine ramps at inner edges.
 
-    Weights never reach zero, so every frame is covered even where the last window was moved
-    back and overlaps by more than `overlap`.
+    A window followed by another fades out over the first `overlap - drop_tail` frames of
+    their overlap and gives its last `drop_tail` frames no weight, while the next one fades
+    in over the same frames: a generator whose last frames come out unsettled then never
+    shows them. Elsewhere weights never reach zero, so every frame is covered even where the
+    last window was moved back and overlaps by more than `overlap`.
+
+    Raises:
+        ValueError: drop_tail is negative or leaves no frame to fade over.
     """
+    if drop_tail < 0 or (drop_tail and drop_tail >= overlap):
+        raise ValueError(f"drop_tail {drop_tail} must be 0 or in [1, overlap {overlap})")
+    fade = overlap - drop_tail
     w = np.ones(window, dtype=np.float64)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(1, overlap + 1) / (overlap + 1))
+    ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(1, fade + 1) / (fade + 1))
     if not first:
-        w[:overlap] = ramp
+        w[:fade] = ramp
     if not last:
-        w[window - overlap :] = ramp[::-1]
+        w[window - overlap : window - drop_tail] = ramp[::-1]
+        w[window - drop_tail :] = 0.0
     return w
 
 
 def blend_windows(
-    outputs: np.ndarray, starts: list[int], n_frames: int, overlap: int
+    outputs: np.ndarray, starts: list[int], n_frames: int, overlap: int, drop_tail: int = 0
 ) -> np.ndarray:
-    """Cross-fade per-window outputs (n_windows, window, ...) into one (n_frames, ...) sequence."""
+    """Cross-fade per-window outputs (n_windows, window, ...) into one (n_frames, ...) sequence.
+
+    drop_tail: frames at the end of each window but the last that get no weight (blend_weights).
+    """
     window = outputs.shape[1]
     total = np.zeros((n_frames,) + outputs.shape[2:], dtype=np.float64)
     weight = np.zeros(n_frames, dtype=np.float64)
     for i, start in enumerate(starts):
         length = min(window, n_frames - start)
-        w = blend_weights(window, overlap, first=i == 0, last=i == len(starts) - 1)[:length]
+        last = i == len(starts) - 1
+        w = blend_weights(window, overlap, first=i == 0, last=last, drop_tail=drop_tail)[:length]
         shape = (length,) + (1,) * (outputs.ndim - 2)
         total[start : start + length] += outputs[i, :length] * w.reshape(shape)
         weight[start : start + length] += w

@@ -11,7 +11,7 @@ from dance.analysis import n_pose_frames
 from dance.errors import InputError, ModelError, NoTrainedModelError
 from dance.generate import generate
 from dance.model import Generator, GeneratorConfig, load_model, save_checkpoint
-from dance.motion import VIDEO_FPS, window_starts
+from dance.motion import VIDEO_FPS, blend_weights, blend_windows, window_starts
 
 from .conftest import TINY
 
@@ -104,6 +104,57 @@ def test_no_jump_at_window_seams(model, song_long, monkeypatch):
     monkeypatch.setattr(generate_module, "OVERLAP_FRACTION", 0.0)
     cut = generate(model, song_long, seed=5)
     assert _seam_ratio(cut.keypoints, window, 0) > HARD_CUT_RATIO
+
+
+def test_window_tails_are_left_out_of_the_cross_fade():
+    """Every window but the last ends in frames that are garbage; with drop_tail they never
+    reach the blend, which then equals the clean signal everywhere."""
+    n_frames, window, overlap, drop = 130, 50, 20, 3
+    starts = window_starts(n_frames, window, overlap)
+    assert len(starts) == 4  # the last is moved back and overlaps its neighbour by more
+    clean = np.sin(np.arange(n_frames) / 7.0)[:, None]
+    outputs = np.stack([clean[s : s + window] for s in starts]).copy()
+    outputs[:-1, window - drop :] = 1e3
+    blended = blend_windows(outputs, starts, n_frames, overlap, drop_tail=drop)
+    np.testing.assert_allclose(blended, clean, atol=1e-5)
+    # Without leaving them out the garbage shows.
+    assert np.abs(blend_windows(outputs, starts, n_frames, overlap) - clean).max() > 1.0
+
+
+def test_blend_weights_fade_out_before_the_tail():
+    w = blend_weights(50, 20, first=False, last=False, drop_tail=3)
+    assert np.all(w[-3:] == 0) and np.all(w[:-3] > 0)
+    assert np.all(np.diff(w[30:47]) < 0) and np.all(np.diff(w[:17]) > 0)
+    # The fade-out of one window and the fade-in of the next add up to one over their overlap.
+    np.testing.assert_allclose(w[30:50] + w[:20], 1.0)
+    last = blend_weights(50, 20, first=False, last=True, drop_tail=3)
+    assert last[-1] == 1.0  # the song's own end is hidden by EDGE_FRAMES instead
+    for bad in (-1, 20, 25):
+        with pytest.raises(ValueError, match="drop_tail"):
+            blend_weights(50, 20, first=False, last=False, drop_tail=bad)
+
+
+def test_generation_never_shows_a_windows_unsettled_tail(tiny_model, song_long, monkeypatch):
+    """Corrupting the last UNSETTLED_TAIL_FRAMES of every window the network returns leaves
+    the dance unchanged."""
+    clean = generate(tiny_model, song_long, seed=4, seconds=20).keypoints
+    drop = generate_module.UNSETTLED_TAIL_FRAMES
+    assert 0 < drop < generate_module.EDGE_FRAMES
+    make_forward = generate_module._torch_forward
+
+    def corrupting(model, n_frames, seed):
+        forward, noise = make_forward(model, n_frames, seed)
+
+        def corrupted(a, z):
+            out = forward(a, z)
+            out[:, -drop:] = 0.9
+            return out
+
+        return corrupted, noise
+
+    monkeypatch.setattr(generate_module, "_torch_forward", corrupting)
+    corrupted = generate(tiny_model, song_long, seed=4, seconds=20).keypoints
+    np.testing.assert_allclose(corrupted, clean, atol=1e-6)
 
 
 def test_untrained_checkpoint_refused(tmp_path):
