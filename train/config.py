@@ -52,6 +52,8 @@ class LossWeights:
             where it has no gradient (losses.saturation; not in the paper).
         jitter: how much more of the generated window's velocity power lies in the jitter
             metric's high band than of the real window's (losses.jitter; not in the paper).
+        lead: how far each generated window's right/left balance of limb travel is from its
+            real window's, whose side the lead input tells (losses.lead; not in the paper).
         beat_alignment: asks the joints to slow down on the music's beats (see
             losses.beat_alignment; needs "beat" among the generator's features; not in the
             paper).
@@ -83,6 +85,7 @@ class LossWeights:
     motion_distribution: float = 0.0
     saturation: float = 0.0
     jitter: float = 0.0
+    lead: float = 0.0
     seed_diversity: float = 0.0
     beat_alignment: float = 0.0
     style_classification: float = 0.0

@@ -20,8 +20,9 @@ from dance.analysis import FEATURE_SIZES
 from dance.audio import MODEL_FPS
 from dance.metrics.quality import JITTER_BAND_HZ
 from dance.model import GeneratorConfig
-from dance.skeleton import PAPER_HEIGHT, PAPER_WIDTH
+from dance.skeleton import JOINT, PAPER_HEIGHT, PAPER_WIDTH
 
+from .data.variation import LEAD_LIMBS
 from .stgcn import STGCN
 from .style_critic import style_targets
 
@@ -115,6 +116,37 @@ def jitter(fake: torch.Tensor, real: torch.Tensor, fps: float) -> torch.Tensor:
     motion than the real window has, and leaves smoother windows alone.
     """
     return torch.relu(velocity_band_share(fake, fps) - velocity_band_share(real, fps)).mean()
+
+
+RIGHT_LIMBS = [JOINT[f"right_{limb}"] for limb in LEAD_LIMBS]
+LEFT_LIMBS = [JOINT[f"left_{limb}"] for limb in LEAD_LIMBS]
+TRAVEL_FLOOR_PX = 1.0  # pixels added to a side's travel before the log: a still window is even
+
+
+def lateral_balance(poses: torch.Tensor) -> torch.Tensor:
+    """log(right / left) of how far the wrists, elbows, knees and ankles travel in each window
+    (B, T, 18, 2), in pixels: positive when the right side moves more (the measure behind the
+    lead input, train/data/variation.lead_side, as a number)."""
+    scale = poses.new_tensor([PAPER_WIDTH / 2, PAPER_HEIGHT / 2])
+    travel = ((poses[:, 1:] - poses[:, :-1]) * scale).norm(dim=-1).sum(dim=1)  # (B, 18)
+    right = travel[:, RIGHT_LIMBS].sum(dim=1) + TRAVEL_FLOOR_PX
+    left = travel[:, LEFT_LIMBS].sum(dim=1) + TRAVEL_FLOOR_PX
+    return right.log() - left.log()
+
+
+def lead(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """How far each generated window's lateral balance is from its real window's (not in the
+    paper).
+
+    The real window's side is the lead input the generator was given, and the real windows are
+    mirrored half the time, so their balance averages out. The style generator of 2026-12-02
+    ignored that input and moved its left limbs more in every style (the street dancer's left
+    ankle 1.8 times as fast as its right; real 0.97): adversarial terms can be fooled by one
+    of a pair of mirror images, and no other term compares the two sides. Fine-tuning the
+    shipped generator with it evens the sides but costs diversity and recognition (24 of 42
+    per-style checks against 33; checkpoints/README.md, section 4), so no preset uses it.
+    """
+    return (lateral_balance(fake) - lateral_balance(real)).abs().mean()
 
 
 SATURATION_LIMIT = 3.0  # |pre-activation| where tanh is 0.995 and its slope 0.01
@@ -329,6 +361,7 @@ GENERATOR_TERMS: tuple[Term, ...] = (
     Term("motion_distribution", lambda b: motion_distribution(b.fake, b.real)),
     Term("saturation", _saturation_term),
     Term("jitter", lambda b: jitter(b.fake, b.real, b.fps)),
+    Term("lead", lambda b: lead(b.fake, b.real)),
     Term("beat_alignment", _beat_alignment_term),
     Term("perceptual", _perceptual_term),
     Term(

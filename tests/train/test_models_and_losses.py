@@ -96,6 +96,7 @@ def test_every_generator_loss_term_backpropagates() -> None:
         "seed_diversity": losses.seed_diversity(fake, g(a, g.sample_noise(3, 20)), 0.5),
         "perceptual": losses.perceptual(stgcn, fake, real, (20.0, 5.0, 1.0)),
         "beat_alignment": losses.beat_alignment(fake, torch.rand(3, 20) * 6.28),
+        "lead": losses.lead(fake, real),
     }
     for name, term in terms.items():
         assert term.ndim == 0 and torch.isfinite(term), name
@@ -155,6 +156,29 @@ def test_the_jitter_term_matches_the_metric_and_spares_smooth_windows() -> None:
     value.backward()
     assert value.item() > 0.3 and fake.grad.abs().sum() > 0
     assert losses.jitter(smooth, shaky, fps).item() == 0.0  # smoother than the real: no cost
+
+
+def test_the_lead_term_asks_for_the_real_windows_side() -> None:
+    from dance.skeleton import JOINT, mirror_norm
+
+    t = torch.arange(50, dtype=torch.float32)
+    right_led = torch.zeros(1, 50, 18, 2)
+    for limb in losses.LEAD_LIMBS:  # the right limbs swing three times as far as the left
+        right_led[0, :, JOINT[f"right_{limb}"], 0] = 0.15 * torch.sin(t / 3)
+        right_led[0, :, JOINT[f"left_{limb}"], 0] = 0.05 * torch.sin(t / 3)
+    left_led = torch.from_numpy(mirror_norm(right_led.numpy()))
+    balance = losses.lateral_balance(torch.cat([right_led, left_led]))
+    assert balance[0].item() == pytest.approx(-balance[1].item(), abs=1e-4)
+    assert balance[0].item() > 0.8  # log 3, less the one-pixel floor
+    assert losses.lateral_balance(torch.zeros(1, 50, 18, 2)).item() == 0.0
+    # Same side as the real window: no cost; the mirror image: the full difference, with a
+    # gradient that reaches the limbs.
+    assert losses.lead(right_led, right_led).item() == 0.0
+    fake = left_led.clone().requires_grad_(True)
+    value = losses.lead(fake, right_led)
+    value.backward()
+    assert value.item() == pytest.approx(2 * balance[0].item(), rel=1e-4)
+    assert fake.grad[0, :, JOINT["left_wrist"]].abs().sum() > 0
 
 
 def test_saturation_reaches_where_the_tanh_does_not() -> None:
