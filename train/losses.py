@@ -143,8 +143,9 @@ def lead(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     ignored that input and moved its left limbs more in every style (the street dancer's left
     ankle 1.8 times as fast as its right; real 0.97): adversarial terms can be fooled by one
     of a pair of mirror images, and no other term compares the two sides. Fine-tuning the
-    shipped generator with it evens the sides but costs diversity and recognition (24 of 42
-    per-style checks against 33; checkpoints/README.md, section 4), so no preset uses it.
+    shipped generator with it, or training stage 4 with it from stage 3, evens the sides but
+    met 24 and 26 of the 42 per-style checks against the shipped 33 (checkpoints/README.md,
+    section 4), so no preset uses it.
     """
     return (lateral_balance(fake) - lateral_balance(real)).abs().mean()
 
