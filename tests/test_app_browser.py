@@ -2,7 +2,8 @@
 
 Checks that the video plays with sound, that the same seed gives the same dance and another
 seed a different one (from the NPZ downloads the page links), that an example and a microphone
-recording (Chromium's fake device) make dances, and that Generate without a song says so. Saves
+recording (Chromium's fake device) make dances, that the style menu lists every style and a
+picked one is danced, and that Generate without a song says so. Saves
 a screenshot to $APP_SCREENSHOT_DIR (else the test's tmp folder). The app runs the tiny test
 generator unless APP_TEST_CHECKPOINT names a real one; the click-to-playable time is printed.
 """
@@ -188,3 +189,47 @@ def test_random_seed_and_generate_without_a_song(open_page):
     toast = page.locator(".toast-body").first
     toast.wait_for(timeout=30_000)
     assert "Please upload a song or record one first." in toast.inner_text()
+
+
+@pytest.fixture(scope="module")
+def styled_served(styled_model, tmp_path_factory):
+    """(url, folder) of the app serving the styled test generator."""
+    folder = tmp_path_factory.mktemp("app_browser_styled")
+    with running_app(styled_model, folder) as url:
+        yield url, folder
+
+
+def test_pick_a_style_from_the_menu(chromium, styled_served, styled_model, mp3_30s):  # noqa: F811
+    """The style menu lists auto and every style of the generator, with a few words each, and
+    the dance made after picking one is in that style (its files are named after it)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            page.goto(styled_served[0], wait_until="load")
+            page.wait_for_selector("#generate")
+            page.locator("#style input").click()
+            labels = [
+                o.replace("✓", "").strip() for o in page.get_by_role("option").all_inner_texts()
+            ]
+            assert labels[0] == "auto (chosen from the music)"
+            assert [label.split(":")[0] for label in labels[1:]] == list(styled_model.config.styles)
+            assert all(len(label.split(":", 1)[1].split()) >= 3 for label in labels[1:])
+            page.get_by_role("option").filter(has_text="rumba:").click()
+            assert page.locator("#style input").input_value().startswith("rumba")
+
+            page.locator("#song input[type=file]").set_input_files(str(mp3_30s))
+            page.wait_for_selector("#song audio", state="attached", timeout=30_000)
+            page.locator("#seconds input[type=number]").fill("3")
+            page.locator("#seconds input[type=number]").press("Enter")
+            generate(page, seed=2)
+            assert "-rumba-seed2" in page.locator("#video video").get_attribute("src")
+            hrefs = page.locator("#downloads a[href]").evaluate_all("as => as.map(a => a.href)")
+            (url,) = [h for h in hrefs if h.endswith(".npz")]
+            assert "-rumba-seed2" in url
+        finally:
+            browser.close()
