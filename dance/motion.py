@@ -99,8 +99,8 @@ def blend_weights(
     Raises:
         ValueError: drop_tail is negative or leaves no frame to fade over.
     """
-    if drop_tail < 0 or (drop_tail and drop_tail >= overlap):
-        raise ValueError(f"drop_tail {drop_tail} must be 0 or in [1, overlap {overlap})")
+    if not 0 <= drop_tail < max(overlap, 1):
+        raise ValueError(f"drop_tail {drop_tail} must be 0 or less than the overlap {overlap}")
     fade = overlap - drop_tail
     w = np.ones(window, dtype=np.float64)
     ramp = 0.5 - 0.5 * np.cos(np.pi * np.arange(1, fade + 1) / (fade + 1))
